@@ -1,9 +1,9 @@
-// Bundles the extension host code, the CLI and the webview with esbuild.
+// Bundles the extension host code and the CLI with esbuild (the webview joins with the custom editor).
 import { build } from 'esbuild';
 
-const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'node20' };
+const node = { bundle: true, sourcemap: true, logLevel: 'warning', platform: 'node', format: 'cjs', target: 'node20' };
 
 await Promise.all([
-  build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js',
-    banner: { js: '#!/usr/bin/env node' }, external: ['onnxruntime-node'] }),
+  build({ ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
 ]);

@@ -33,6 +33,23 @@ export function writeBytesAtomic(target: string, bytes: Uint8Array): Promise<voi
   });
 }
 
+const COPY_CHUNK_BYTES = 4 << 20;
+
+/** Appends the whole of `source` to an open file, a chunk at a time. */
+export async function copyFileInto(source: string, target: fs.FileHandle): Promise<void> {
+  const input = await fs.open(source, 'r');
+  try {
+    const chunk = new Uint8Array(COPY_CHUNK_BYTES);
+    for (;;) {
+      const { bytesRead } = await input.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) return;
+      await target.write(chunk, 0, bytesRead);
+    }
+  } finally {
+    await input.close();
+  }
+}
+
 /** Makes the rename itself durable; not every platform can open a folder, which is fine. */
 async function syncFolder(folder: string): Promise<void> {
   const handle = await fs.open(folder, 'r').catch(() => undefined);

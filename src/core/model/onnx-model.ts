@@ -1,8 +1,7 @@
-import { createReadStream, promises as fs } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ModelFileError, quote } from '../errors';
-import { writeBytesAtomic, writeFileAtomic } from '../io/atomic-write';
+import { copyFileInto, writeBytesAtomic, writeFileAtomic } from '../io/atomic-write';
 import { decodeModel, encodeModel } from '../onnx/codec';
 import { onnx } from '../proto';
 import { ExternalDataReader, FolderExternalDataReader } from '../tensor/external-data';
@@ -88,8 +87,7 @@ export class OnnxModel {
       const source = await reader.resolveInside({ tensorName: location, location });
       const destination = path.join(targetFolder, location);
       await fs.mkdir(path.dirname(destination), { recursive: true });
-      await writeFileAtomic(destination, (handle) =>
-        pipeline(createReadStream(source), handle.createWriteStream({ autoClose: false })));
+      await writeFileAtomic(destination, (handle) => copyFileInto(source, handle));
     }
   }
 }

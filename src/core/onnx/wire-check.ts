@@ -29,7 +29,8 @@ interface DecodedMessage {
 function typeNameOf(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Long.isLong(value) || ArrayBuffer.isView(value)) return undefined;
   const getTypeUrl = (value as DecodedMessage).constructor?.getTypeUrl;
-  return getTypeUrl ? getTypeUrl('') : undefined;
+  // getTypeUrl('') answers "/onnx.TensorProto".
+  return getTypeUrl ? getTypeUrl('').slice(1) : undefined;
 }
 
 /**

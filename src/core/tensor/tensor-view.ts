@@ -158,7 +158,8 @@ function sumLengths(strings: Uint8Array[]): number {
 
 /** A typed-array view of bytes; copies only when the bytes are not aligned to the element size. */
 function viewAs<A extends TypedArrayConstructor>(Ctor: A, bytes: Uint8Array): InstanceType<A> {
-  const aligned = bytes.byteOffset % Ctor.BYTES_PER_ELEMENT === 0 ? bytes : bytes.slice();
+  // new Uint8Array(bytes) copies; Buffer.prototype.slice would not.
+  const aligned = bytes.byteOffset % Ctor.BYTES_PER_ELEMENT === 0 ? bytes : new Uint8Array(bytes);
   return new Ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, aligned.byteLength / Ctor.BYTES_PER_ELEMENT) as InstanceType<A>;
 }
 
