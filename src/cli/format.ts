@@ -27,9 +27,15 @@ export function table(header: string[], rows: string[][]): string {
   return [render(header), render(widths.map((width) => '-'.repeat(width))), ...rows.map(render)].join('\n');
 }
 
-/** Makes untrusted model text safe for one terminal line: no control characters, bounded length. */
+/**
+ * Makes untrusted model text safe for one terminal line: no control characters,
+ * bounded length. Long names keep their start and end, where exporters put what
+ * tells layers apart.
+ */
 export function printable(text: string, max = 60): string {
   // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+  if (clean.length <= max) return clean;
+  const head = Math.ceil((max - 1) / 2);
+  return `${clean.slice(0, head)}…${clean.slice(clean.length - (max - 1 - head))}`;
 }

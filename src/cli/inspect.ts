@@ -1,6 +1,8 @@
 import { OnnxModel, WeightInfo } from '../core';
 import { formatBytes, formatCount, printable, table } from './format';
 
+const USES_SHOWN = 2;
+
 export async function inspectCommand(modelPath: string, options: { json: boolean }): Promise<string> {
   const model = await OnnxModel.open(modelPath);
   const overview = model.overview();
@@ -34,8 +36,9 @@ export async function inspectCommand(modelPath: string, options: { json: boolean
 
 function usesText(weight: WeightInfo): string {
   const uses = weight.dequantization ? weight.dequantization.uses : weight.uses;
-  const text = uses.map((use) => `${printable(use.node.label, 30)}[${use.inputIndex}]`).join(', ');
-  return (weight.dequantization ? 'via DequantizeLinear → ' : '') + (text || '(unused)');
+  const shown = uses.slice(0, USES_SHOWN).map((use) => `${use.node.opType} ${printable(use.node.label, 40)}[${use.inputIndex}]`);
+  const more = uses.length > USES_SHOWN ? ` +${uses.length - USES_SHOWN} more` : '';
+  return (weight.dequantization ? 'via DequantizeLinear → ' : '') + (shown.join(', ') || '(unused)') + more;
 }
 
 function describeWeight(weight: WeightInfo) {

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import Long from 'long';
-import { decodeModel, encodeModel, forEachGraphScope, onnx } from '../../src/core';
+import { decodeModel, encodeModel, forEachGraphScope, onnx, OnnxModel } from '../../src/core';
 import { PlainTensor } from '../support/ort-protocol';
 import { OrtRunner, RunOutcome } from '../support/ort-runner';
 import { FeedConversionError, outputDifference, readFeedSets } from '../support/ort-tensors';
@@ -90,6 +90,20 @@ describe('ONNX backend test suite', function () {
       const failure = roundTripFailure(model, tally);
       return failure ? [`${model.name}: ${failure}`] : [];
     });
+    assertNoFailures(failures);
+  });
+
+  it('opens every model and reads every weight it finds', async () => {
+    const failures: string[] = [];
+    for (const model of models) {
+      try {
+        const opened = OnnxModel.fromBytes(model.bytes);
+        opened.overview();
+        for (const weight of opened.weights()) await weight.tensor.values();
+      } catch (error) {
+        failures.push(`${model.name}: ${messageOf(error)}`);
+      }
+    }
     assertNoFailures(failures);
   });
 

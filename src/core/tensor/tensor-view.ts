@@ -177,8 +177,7 @@ function typedFieldValues(
     return (nativeArray as Float64ArrayConstructor).from(field as number[]);
   }
   // float8 variants hold one bit pattern per int32; sub-byte types hold several packed elements per int32.
-  const raw = typedFieldToRawBytes(proto, type, elementCount);
-  return raw;
+  return typedFieldToRawBytes(proto, type, elementCount);
 }
 
 /** Converts values held in a typed field into raw little-endian bytes. */
