@@ -1,9 +1,20 @@
-// Bundles the extension host code and the CLI with esbuild (the webview joins with the custom editor).
+// Bundles every entry point into dist/ with esbuild. Worker threads and child
+// processes started by the core are entry points of their own; the core finds
+// them with src/core/util/bundled-script.ts.
 import { build } from 'esbuild';
 
 const node = { bundle: true, sourcemap: true, logLevel: 'warning', platform: 'node', format: 'cjs', target: 'node20' };
 
-await Promise.all([
-  build({ ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
-  build({ ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-]);
+const entryPoints = [
+  { in: 'src/cli/main.ts', out: 'cli', banner: { js: '#!/usr/bin/env node' } },
+  { in: 'src/extension/extension.ts', out: 'extension' },
+];
+
+await Promise.all(entryPoints.map((entry) => build({
+  ...node,
+  entryPoints: [entry.in],
+  outfile: `dist/${entry.out}.js`,
+  banner: entry.banner,
+  // The editor API is provided by VS Code; ONNX Runtime's native addon ships beside the bundle.
+  external: ['vscode', 'onnxruntime-node'],
+})));
