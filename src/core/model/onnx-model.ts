@@ -32,6 +32,16 @@ export class OnnxModel {
     return model;
   }
 
+  /**
+   * A model from a changed ModelProto (what a pass returns), reading external
+   * data from the same place as this one. Unchanged tensors stay shared views.
+   */
+  withProto(proto: onnx.ModelProto): OnnxModel {
+    const model = new OnnxModel(proto, this.bytes, this.externalData);
+    model.weights();
+    return model;
+  }
+
   static async open(filePath: string): Promise<OnnxModel> {
     const bytes = await readModelFile(filePath);
     const folder = path.dirname(path.resolve(filePath));
