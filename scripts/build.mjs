@@ -8,13 +8,24 @@ const node = { bundle: true, sourcemap: true, logLevel: 'warning', platform: 'no
 const entryPoints = [
   { in: 'src/cli/main.ts', out: 'cli', banner: { js: '#!/usr/bin/env node' } },
   { in: 'src/extension/extension.ts', out: 'extension' },
+  { in: 'src/core/analysis/analysis-worker.ts', out: 'analysis-worker' },
+  { in: 'src/core/runtime/ort-child.ts', out: 'ort-child' },
+  { in: 'src/core/passes/quantize-worker.ts', out: 'quantize-worker' },
 ];
 
-await Promise.all(entryPoints.map((entry) => build({
-  ...node,
-  entryPoints: [entry.in],
-  outfile: `dist/${entry.out}.js`,
-  banner: entry.banner,
-  // The editor API is provided by VS Code; ONNX Runtime's native addon ships beside the bundle.
-  external: ['vscode', 'onnxruntime-node'],
-})));
+const webview = {
+  bundle: true, sourcemap: true, logLevel: 'warning', platform: 'browser', format: 'iife', target: 'chrome114',
+  entryPoints: ['webview/src/main.ts'], outfile: 'dist/webview/main.js',
+};
+
+await Promise.all([
+  ...entryPoints.map((entry) => build({
+    ...node,
+    entryPoints: [entry.in],
+    outfile: `dist/${entry.out}.js`,
+    banner: entry.banner,
+    // The editor API is provided by VS Code; ONNX Runtime's native addon ships beside the bundle.
+    external: ['vscode', 'onnxruntime-node'],
+  })),
+  build(webview),
+]);

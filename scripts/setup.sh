@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs everything ONNX Lens needs on a fresh Debian machine: the ONNX backend
-# test suite and the reference onnx checker from Debian, then the npm packages.
+# Installs everything ONNX Lens needs on a fresh Debian machine: from Debian the
+# ONNX backend test suite, the reference onnx checker, Chromium and the headers
+# code-server builds against; then the npm packages; then code-server itself
+# for the end-to-end tests (cached in .cache/code-server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libonnx-testdata python3-onnx)
+APT_PACKAGES=(libonnx-testdata python3-onnx chromium libkrb5-dev)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -20,3 +22,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 npm ci --no-audit --no-fund
+bash scripts/install-code-server.sh

@@ -39,3 +39,21 @@ export function printable(text: string, max = 60): string {
   const head = Math.ceil((max - 1) / 2);
   return `${clean.slice(0, head)}…${clean.slice(clean.length - (max - 1 - head))}`;
 }
+
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  return `${ms.toFixed(ms < 1 ? 3 : ms < 100 ? 2 : 1)} ms`;
+}
+
+/** A relative change as a signed percentage with a true minus sign: "−31.2%", "+0.4%". */
+export function formatChange(fraction: number): string {
+  if (!Number.isFinite(fraction)) return fraction > 0 ? '+∞%' : String(fraction);
+  const percent = (fraction * 100).toFixed(1);
+  return fraction < 0 ? `−${percent.slice(1)}%` : `+${percent}%`;
+}
+
+/** Small errors in exponent notation, exact zeros as 0. */
+export function formatError(value: number): string {
+  if (value === 0 || !Number.isFinite(value)) return String(value);
+  return Math.abs(value) >= 0.01 && Math.abs(value) < 1000 ? value.toPrecision(3) : value.toExponential(2);
+}

@@ -1,14 +1,19 @@
-import { OnnxModel, WeightInfo } from '../core';
+import { analyzeModel, openModelShared, QuantizationEstimate, WeightAnalysis, WeightInfo } from '../core';
 import { formatBytes, formatCount, printable, table } from './format';
 
 const USES_SHOWN = 2;
 
+type Analyzed = Extract<WeightAnalysis, { status: 'analyzed' }>;
+type NotAnalyzed = Exclude<WeightAnalysis, Analyzed>;
+
 export async function inspectCommand(modelPath: string, options: { json: boolean }): Promise<string> {
-  const model = await OnnxModel.open(modelPath);
+  const model = await openModelShared(modelPath);
   const overview = model.overview();
   const weights = model.weights();
+  const analysis = await analyzeModel(model);
+  const byId = new Map(analysis.weights.map((entry) => [entry.id, entry]));
   if (options.json) {
-    return JSON.stringify({ overview, weights: weights.map(describeWeight), layers: model.layers().map(describeLayer) }, null, 2);
+    return JSON.stringify({ overview, weights: weights.map((weight) => ({ ...describeWeight(weight), ...byId.get(weight.id) })), layers: analysis.layers }, null, 2);
   }
   const lines = [
     `Model      ${printable(modelPath, 200)}`,
@@ -30,8 +35,64 @@ export async function inspectCommand(modelPath: string, options: { json: boolean
         usesText(weight),
       ]),
     ),
+    '',
+    ...layerSection(weights, byId, analysis.analyzedElements),
   ];
   return lines.join('\n');
+}
+
+/** One row per analyzed weight, named by the layer that consumes it, then the weights that could not be analyzed. */
+function layerSection(weights: readonly WeightInfo[], byId: Map<string, WeightAnalysis>, analyzedElements: number): string[] {
+  const analyzed = weights.map((weight) => ({ weight, result: byId.get(weight.id)! })).filter((entry) => entry.result.status === 'analyzed');
+  const failed = weights.map((weight) => byId.get(weight.id)!).filter((result): result is NotAnalyzed => result.status === 'failed');
+  const skipped = weights.length - analyzed.length - failed.length;
+  return [
+    `Layers     ${analyzed.length} weights analyzed (${formatCount(analyzedElements)} parameters), ${skipped} skipped (shapes, indices, quantization parameters)` +
+      (failed.length ? `, ${failed.length} failed` : ''),
+    `           SQNR in dB after quantize-dequantize; Prune@1% = largest magnitude-pruning sparsity losing at most 1% of L2 energy`,
+    '',
+    table(
+      ['Layer', 'Weight', 'Shape', 'Std', 'Kurt', 'Zeros', 'Prune@1%', 'int8', 'int8/ch', 'int4/32', 'fp16', 'Dead ch', 'Notes'],
+      analyzed.map(({ weight, result }) => layerRow(weight, result as Analyzed)),
+    ),
+    ...failed.map((result) => `Failed     ${printable(result.name, 60)}: ${printable(result.reason, 200)}`),
+  ];
+}
+
+function layerRow(weight: WeightInfo, result: Analyzed): string[] {
+  const { stats, quantization, channels, pruning } = result;
+  const notes = [
+    ...(quantization.outlierChannels ? ['outlier channels'] : []),
+    ...(result.realValues ? [`${weight.tensor.dataType.name} via DequantizeLinear`] : []),
+  ];
+  return [
+    layerText(weight), printable(weight.name, 36), `[${weight.dims.join(',')}]`,
+    significant(stats.std), stats.excessKurtosis === null ? '-' : stats.excessKurtosis.toFixed(1).replace(/^-0\.0$/, '0.0'),
+    percent(stats.zeros / stats.count), percent(pruning.headline.sparsity),
+    sqnrText(quantization.int8PerTensor), quantization.int8PerChannel ? sqnrText(quantization.int8PerChannel) : '-',
+    sqnrText(quantization.int4Block32), sqnrText(quantization.float16),
+    channels ? `${channels.dead.length}/${channels.l2.length}` : '-', notes.join(', '),
+  ];
+}
+
+function layerText(weight: WeightInfo): string {
+  const uses = weight.dequantization ? weight.dequantization.uses : weight.uses;
+  if (uses.length === 0) return '(unused)';
+  const more = uses.length > 1 ? ` +${uses.length - 1}` : '';
+  return `${uses[0].node.opType} ${printable(uses[0].node.label, 36)}${more}`;
+}
+
+function sqnrText(estimate: QuantizationEstimate): string {
+  if (estimate.sqnrDb !== null) return estimate.sqnrDb.toFixed(1);
+  return estimate.outcome === 'lossless' ? 'exact' : 'overflow';
+}
+
+function significant(value: number): string {
+  return value === 0 ? '0' : value.toPrecision(3);
+}
+
+function percent(fraction: number): string {
+  return `${(fraction * 100).toFixed(fraction > 0 && fraction < 0.01 ? 2 : 1)}%`;
 }
 
 function usesText(weight: WeightInfo): string {
@@ -48,12 +109,5 @@ function describeWeight(weight: WeightInfo) {
     bytes: weight.tensor.byteLength, storage: weight.tensor.storage,
     uses: weight.uses.map((use) => ({ node: use.node.label, scope: use.node.scope, opType: use.node.opType, inputIndex: use.inputIndex })),
     dequantizedBy: weight.dequantization?.node.label,
-  };
-}
-
-function describeLayer(layer: ReturnType<OnnxModel['layers']>[number]) {
-  return {
-    node: layer.node.label, scope: layer.node.scope, opType: layer.node.opType,
-    weights: layer.weights.map((entry) => ({ id: entry.weight.id, inputIndex: entry.inputIndex, viaDequantize: entry.viaDequantize })),
   };
 }

@@ -1,37 +1,53 @@
-import { OnnxLensError } from '../core';
+import { InputDataError, InvalidArgumentError, ModelRuntimeError, OnnxLensError, PassNotApplicableError } from '../core';
+import { Invocation, parseInvocation, USAGE, UsageError } from './args';
 import { inspectCommand } from './inspect';
-
-const USAGE = `Usage: onnx-lens inspect MODEL [--json]
-
-Commands:
-  inspect MODEL   print the model overview and every weight with the nodes that use it
-Options:
-  --json          print the full report as JSON
-`;
+import { benchCommand, compareCommand, CommandContext } from './measure-commands';
+import { pruneCommand, quantizeCommand } from './pass-commands';
 
 /** Exit codes a script can tell apart. */
-const EXIT = { usage: 2, badModel: 3, failure: 4 } as const;
+const EXIT = { usage: 2, badModel: 3, failure: 4, interrupted: 130 } as const;
+
+class Interrupted extends Error {}
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const json = rest.includes('--json');
-  const positional = rest.filter((arg) => !arg.startsWith('--'));
-  const unknownFlags = rest.filter((arg) => arg.startsWith('--') && arg !== '--json');
-  if (command === '--help' || command === '-h') {
+  let invocation: Invocation;
+  try {
+    invocation = parseInvocation(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`onnx-lens: ${error.message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (invocation.command === 'help') {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (command !== 'inspect' || positional.length !== 1 || unknownFlags.length > 0) {
-    process.stderr.write(USAGE);
-    return EXIT.usage;
-  }
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new Interrupted('Interrupted.')));
   try {
-    process.stdout.write(`${await inspectCommand(positional[0], { json })}\n`);
+    process.stdout.write(`${await execute(invocation, { signal: controller.signal, progress: process.stderr })}\n`);
     return 0;
   } catch (error) {
     process.stderr.write(`onnx-lens: ${error instanceof Error ? error.message : String(error)}\n`);
-    return error instanceof OnnxLensError ? EXIT.badModel : EXIT.failure;
+    return exitCode(error);
   }
+}
+
+function execute(invocation: Exclude<Invocation, { command: 'help' }>, context: CommandContext): Promise<string> {
+  switch (invocation.command) {
+    case 'inspect': return inspectCommand(invocation.model, { json: invocation.json });
+    case 'bench': return benchCommand(invocation.models, invocation, context);
+    case 'compare': return compareCommand(invocation.before, invocation.after, invocation, context);
+    case 'quantize': return quantizeCommand(invocation, context);
+    case 'prune': return pruneCommand(invocation, context);
+  }
+}
+
+function exitCode(error: unknown): number {
+  if (error instanceof Interrupted) return EXIT.interrupted;
+  if (error instanceof InvalidArgumentError || error instanceof InputDataError || error instanceof PassNotApplicableError) return EXIT.usage;
+  if (error instanceof ModelRuntimeError) return EXIT.failure;
+  return error instanceof OnnxLensError ? EXIT.badModel : EXIT.failure;
 }
 
 main(process.argv.slice(2)).then((code) => {

@@ -10,3 +10,8 @@ export * from './model/overview';
 export * from './model/weights';
 export { forEachGraphScope } from './model/graph-walk';
 export type { GraphScope } from './model/graph-walk';
+export { modelToText } from './model/text-format';
+export type { TextLine } from './model/text-format';
+export * from './runtime';
+export * from './analysis';
+export * from './passes';

@@ -131,6 +131,23 @@ describe('weight discovery', () => {
     assert.deepEqual(m.layers().map((layer) => [layer.node.label, layer.weights.map((e) => [e.weight.name, e.viaDequantize])]), [['mm', [['Wq', true]]]]);
   });
 
+  it('follows a dequantized weight through a Mul by a constant (input-channel equalization)', () => {
+    const m = open(model(graph({
+      nodes: [
+        node('DequantizeLinear', ['Wq', 'W_scale'], ['W_eq'], [attr.int('axis', 1)], 'dq'),
+        node('Mul', ['W_eq', 'W_input_scale'], ['W'], [], 'equalize'),
+        node('MatMul', ['x', 'W'], ['y'], [], 'mm'),
+      ],
+      initializers: [
+        rawTensor('Wq', DataType.INT8, [2, 2], new Uint8Array(Int8Array.from([1, -2, 3, -4]).buffer)),
+        floatTensor('W_scale', [2], [0.1, 0.2]), floatTensor('W_input_scale', [2, 1], [1, 2]),
+      ],
+    })));
+    const wq = byName(m.weights(), 'Wq');
+    assert.deepEqual(wq.dequantization?.rescaledBy.map((ref) => ref.label), ['equalize']);
+    assert.deepEqual(m.layers().map((layer) => [layer.node.label, layer.weights.map((e) => [e.weight.name, e.viaDequantize])]), [['mm', [['Wq', true]]]]);
+  });
+
   it('summarizes the model for the overview', () => {
     const m = open(model(graph({
       nodes: [node('MatMul', ['x', 'W'], ['h'], [], 'mm'), node('Relu', ['h'], ['y'], [], 'act'), node('Custom', [], [], [], 'c', 'com.example')],

@@ -33,6 +33,8 @@ export interface Dequantization {
   readonly blockSize: number;
   /** The nodes that consume the dequantized output: the layers this weight really belongs to. */
   readonly uses: WeightUse[];
+  /** Mul nodes that scale the dequantized values by a constant (input-channel equalization): part of the dequantization, not layers. */
+  readonly rescaledBy: NodeRef[];
 }
 
 export interface WeightInfo {
@@ -147,12 +149,14 @@ function constantTensor(node: onnx.INodeProto, externalReader?: ExternalDataRead
 function resolveUses(scope: GraphScope, names: ScopeNames): void {
   scope.nodes.forEach((node, index) => {
     const ref = nodeRef(scope, node, index);
+    const rescaled = rescaledDequantization(node, names);
     (node.input ?? []).forEach((input, inputIndex) => {
       if (!input) return;
       const found = lookup(names, input);
       if (found?.kind === 'weight') found.weight.uses.push({ node: ref, inputIndex });
-      if (found?.kind === 'dequantized') found.weight.dequantization!.uses.push({ node: ref, inputIndex });
+      if (found?.kind === 'dequantized' && !rescaled) found.weight.dequantization!.uses.push({ node: ref, inputIndex });
     });
+    if (rescaled) recordRescale(ref, rescaled, names);
     if (node.opType === 'DequantizeLinear') recordDequantization(ref, names);
     // Names used inside a subgraph resolve when the subgraph's own scope is visited.
   });
@@ -172,12 +176,30 @@ function recordDequantization(ref: NodeRef, names: ScopeNames): void {
   };
   data.weight.dequantization = {
     node: ref, scale: weightNamed(scaleName), zeroPoint: weightNamed(zeroPointName),
-    axis: intAttribute('axis', 1), blockSize: intAttribute('block_size', 0), uses: [],
+    axis: intAttribute('axis', 1), blockSize: intAttribute('block_size', 0), uses: [], rescaledBy: [],
   };
   const output = ref.proto.output?.[0];
   if (output) {
     names.otherNames.delete(output);
     names.dequantized.set(output, data.weight);
+  }
+}
+
+/** The quantized weight a `Mul(dequantized, constant)` scales further, if the node is one. */
+function rescaledDequantization(node: onnx.INodeProto, names: ScopeNames): WeightInfo | undefined {
+  if (node.opType !== 'Mul' || node.domain || node.input?.length !== 2) return undefined;
+  const [first, second] = node.input.map((input) => lookup(names, input));
+  if (first?.kind === 'dequantized' && second?.kind === 'weight') return first.weight;
+  if (second?.kind === 'dequantized' && first?.kind === 'weight') return second.weight;
+  return undefined;
+}
+
+function recordRescale(ref: NodeRef, weight: WeightInfo, names: ScopeNames): void {
+  weight.dequantization!.rescaledBy.push(ref);
+  const output = ref.proto.output?.[0];
+  if (output) {
+    names.otherNames.delete(output);
+    names.dequantized.set(output, weight);
   }
 }
 
@@ -198,11 +220,12 @@ function nodeRef(scope: GraphScope, node: onnx.INodeProto, index: number): NodeR
   return { scope: scope.path, index, label: nodeLabel(node, index), opType: node.opType ?? '', domain: node.domain ?? '', proto: node };
 }
 
-/** Groups weights by the nodes that consume them; quantize/dequantize nodes themselves are not layers. */
+/** Groups weights by the nodes that consume them; quantize/dequantize nodes (and their rescaling Muls) are not layers. */
 export function listLayers(weights: readonly WeightInfo[]): Layer[] {
   const byNode = new Map<onnx.INodeProto, Layer>();
+  const rescales = new Set(weights.flatMap((weight) => weight.dequantization?.rescaledBy ?? []).map((ref) => ref.proto));
   const add = (use: WeightUse, weight: WeightInfo, viaDequantize: boolean) => {
-    if (QUANTIZE_NODE_TYPES.has(use.node.opType) && !use.node.domain) return;
+    if ((QUANTIZE_NODE_TYPES.has(use.node.opType) && !use.node.domain) || rescales.has(use.node.proto)) return;
     let layer = byNode.get(use.node.proto);
     if (!layer) byNode.set(use.node.proto, (layer = { node: use.node, weights: [] }));
     layer.weights.push({ weight, inputIndex: use.inputIndex, viaDequantize });

@@ -182,3 +182,52 @@ function forEachElement(outer: number, size: number, inner: number, visit: (inde
     }
   }
 }
+
+/** Adding then subtracting 1.5 · 2^52 rounds any |x| < 2^51 to an integer, halves to even: IEEE addition does the rounding. */
+const ROUND_HALF_EVEN_MAGIC = 1.5 * 2 ** 52;
+
+/**
+ * One element through a symmetric quantizer and back: the value that
+ * dequantize(quantize…(…)) holds for it, without allocating, so that an
+ * analysis can fuse several schemes into one pass over a tensor. Clamping
+ * before rounding gives the same integer as rounding before clamping.
+ */
+export function symmetricRoundTrip(value: number, scale: number, qmax: number): number {
+  let scaled = value / scale;
+  scaled = scaled > qmax ? qmax : scaled < -qmax ? -qmax : scaled;
+  return Math.fround((scaled + ROUND_HALF_EVEN_MAGIC - ROUND_HALF_EVEN_MAGIC) * scale);
+}
+
+const FLOAT16_OVERFLOW_BITS = 0x477ff000; // 65520: halfway past float16's largest, 65504, rounds to infinity
+const FLOAT32_INFINITY_BITS = 0x7f800000;
+const FLOAT16_MIN_NORMAL_EXPONENT_FIELD = 113; // float32 exponent field of 2^-14, float16's smallest normal
+
+/**
+ * Per float32 exponent field, the constant 1.5 · 2^(e + 42) whose addition
+ * rounds a value of exponent e to float16's spacing there, 2^(e − 10)
+ * (2^-24 throughout float16's subnormal range).
+ */
+const FLOAT16_ROUNDING = Float64Array.from({ length: 256 }, (_, field) =>
+  1.5 * 2 ** (Math.max(field, FLOAT16_MIN_NORMAL_EXPONENT_FIELD) - 127 + 42));
+
+/**
+ * The float16 nearest to a float32 (ties to even), as a number: what
+ * roundToFloat16 gives for one element, except that -0 comes back as 0.
+ * Takes the value and its bit pattern together, as a fused pass over a
+ * Float32Array and a Uint32Array view of it has both.
+ */
+export function float16RoundTrip(value: number, bits: number): number {
+  const magnitude = bits & 0x7fffffff;
+  if (magnitude >= FLOAT16_OVERFLOW_BITS) {
+    if (magnitude > FLOAT32_INFINITY_BITS) return NaN;
+    return value > 0 ? Infinity : -Infinity;
+  }
+  const rounding = FLOAT16_ROUNDING[magnitude >>> 23];
+  return value + rounding - rounding;
+}
+
+/** sqnrDb from the two energies, Σw² and Σ(w − ŵ)², for passes that accumulate them as they go. */
+export function sqnrDbOfEnergies(signal: number, noise: number): number {
+  if (noise === 0) return Infinity;
+  return 10 * Math.log10(signal / noise);
+}

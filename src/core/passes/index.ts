@@ -1,0 +1,20 @@
+/** Compression passes: each takes a model and a selection of layers and returns a new model and a report. */
+export * from './types';
+export * from './errors';
+export { layerId } from './select';
+export { layerPasses } from './applicability';
+export type { LayerPasses, PassAvailability } from './applicability';
+export { PASS_LABELS } from './registry';
+export { quantizeInt8 } from './quantize-int8';
+export type { Int8Options } from './quantize-int8';
+export { quantizeDynamicInt8 } from './dynamic-int8';
+export type { DynamicInt8Options } from './dynamic-int8';
+export { convertFloat16 } from './float16';
+export { quantizeInt4 } from './int4';
+export type { Int4Options } from './int4';
+export { pruneMagnitude } from './prune-magnitude';
+export type { PruneMagnitudeOptions } from './prune-magnitude';
+export { pruneChannels } from './prune-channels';
+export type { PruneChannelsOptions } from './prune-channels';
+export { storeWeightsSparse } from './sparse';
+export { encodedLength } from './encoded-length';

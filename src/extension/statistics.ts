@@ -1,0 +1,62 @@
+import { analyzeModel, Layer, OnnxModel, WeightAnalysis } from '../core';
+import type { Histogram, LayerStatistics } from '../shared/protocol';
+import { layerId, mainWeight } from './model-summary';
+
+export interface StatisticsSink {
+  onStatistics(statistics: LayerStatistics[]): void;
+  onProgress(done: number, total: number): void;
+}
+
+/** Analyses the model in worker threads and streams each table layer's statistics as soon as its weights are done. */
+export async function streamStatistics(model: OnnxModel, layers: readonly Layer[], signal: AbortSignal, sink: StatisticsSink): Promise<void> {
+  const wanted = new Map(layers.map((layer) => [`${layer.node.scope}::${layer.node.label}`, layer]));
+  const analysed = new Map<string, WeightAnalysis>();
+  await analyzeModel(model, {
+    signal,
+    onProgress: (progress) => {
+      analysed.set(progress.weight.id, progress.weight);
+      const ready = progress.completedLayers.flatMap((done) => {
+        const layer = wanted.get(`${done.scope}::${done.node}`);
+        const statistics = layer && toLayerStatistics(layer, analysed);
+        return statistics ? [statistics] : [];
+      });
+      if (ready.length > 0) sink.onStatistics(ready);
+      sink.onProgress(progress.weightsDone, progress.weightsTotal);
+    },
+  });
+}
+
+function toLayerStatistics(layer: Layer, analysed: ReadonlyMap<string, WeightAnalysis>): LayerStatistics | undefined {
+  const weight = analysed.get(mainWeight(layer).weight.id);
+  if (!weight || weight.status !== 'analyzed') return undefined;
+  const { stats, pruning, quantization, channels, logHistogram } = weight;
+  const cdf = pruning.cdf;
+  return {
+    layerId: layerId(layer),
+    mean: stats.mean,
+    std: stats.std,
+    min: stats.min,
+    max: stats.max,
+    sparsity: stats.zeros / stats.count,
+    histogram: weight.histogram,
+    logHistogram: logMagnitudeHistogram(logHistogram.edges, logHistogram.counts),
+    curve: pruning.levels.map((level) => ({ sparsity: level.sparsity, threshold: level.threshold, energyRemoved: level.energyRemoved })),
+    prunableSparsity: pruning.headline.sparsity,
+    int8Sqnr: quantization.int8PerTensor.sqnrDb,
+    int8PerChannelSqnr: quantization.int8PerChannel?.sqnrDb ?? null,
+    outlierChannels: quantization.outlierChannels,
+    channelNorms: channels?.l2 ?? [],
+    deadChannels: channels?.dead.length ?? 0,
+    thresholdTable: {
+      thresholds: cdf.thresholds,
+      sparsity: cdf.elementsBelow.map((below) => below / cdf.count),
+      energy: cdf.energyBelow,
+      resolution: cdf.resolution,
+    },
+  };
+}
+
+/** The log-magnitude bins as a histogram over log10|w|. */
+function logMagnitudeHistogram(edges: readonly number[], counts: readonly number[]): Histogram {
+  return { min: Math.log10(edges[0]), max: Math.log10(edges[edges.length - 1]), counts };
+}

@@ -1,0 +1,16 @@
+import * as vscode from 'vscode';
+import { OnnxLensError } from '../core';
+
+/** A problem with what the user asked, shown as it is. */
+export class UserFacingError extends Error {}
+
+/** The text to show for an error: typed errors as they are, anything else marked unexpected. */
+export function messageOf(error: unknown): string {
+  if (error instanceof OnnxLensError || error instanceof UserFacingError) return error.message;
+  return `ONNX Lens: unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+export function showError(error: unknown): void {
+  if (error instanceof vscode.CancellationError) return;
+  void vscode.window.showErrorMessage(messageOf(error));
+}

@@ -1,0 +1,103 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { FrameLocator, Locator, Page } from 'playwright-core';
+import { OnnxModel } from '../../src/core';
+import {
+  chooseContextMenuItem, E2eSession, editorTab, openFile, REPO_ROOT, saveFailureScreenshot, startSession, StepScreenshots,
+  STEP_TIMEOUT_MS, webviewFrame,
+} from './support';
+
+/** A small trained Gemm network (openwakeword): every layer can be quantized. */
+const MODEL_NAME = 'hello_deepa.onnx';
+const MODEL_SOURCE = path.join(REPO_ROOT, 'node_modules', 'openwakeword-js', 'models', MODEL_NAME);
+const FIRST_LAYER = 'main::/layer1/Gemm';
+
+function layerRow(frame: FrameLocator, layerId: string) {
+  return frame.locator(`.layer-table .row[data-layer-id="${layerId}"]`);
+}
+
+/** Waits until the element's text matches (an empty cell has no size, so Playwright's visibility waits cannot see it). */
+async function expectText(page: Page, locator: Locator, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  let text = await locator.innerText();
+  while (!pattern.test(text)) {
+    if (Date.now() > deadline) assert.fail(`Expected text matching ${pattern}, found ${JSON.stringify(text)}.`);
+    await page.waitForTimeout(200);
+    text = await locator.innerText();
+  }
+}
+
+async function expectDirty(page: Page, dirty: boolean): Promise<void> {
+  const tab = editorTab(page, MODEL_NAME);
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  while (((await tab.getAttribute('class')) ?? '').split(/\s+/).includes('dirty') !== dirty) {
+    if (Date.now() > deadline) assert.fail(`The editor tab did not become ${dirty ? 'dirty' : 'clean'} within ${STEP_TIMEOUT_MS / 1000} s.`);
+    await page.waitForTimeout(200);
+  }
+}
+
+describe('the ONNX Lens editor in a real VS Code (code-server)', function () {
+  let session: E2eSession | undefined;
+
+  before(async function () {
+    session = await startSession({ name: 'custom-editor', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } } });
+  });
+
+  afterEach(async function () {
+    await saveFailureScreenshot(session?.page, this.currentTest);
+  });
+
+  after(async function () {
+    await session?.close();
+  });
+
+  it('opens a model, quantizes a layer from its context menu, undoes, redoes and saves', async function () {
+    const page = session!.page;
+    const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
+    await openFile(page, MODEL_NAME);
+    const frame = webviewFrame(page);
+
+    await frame.locator('[data-testid=overview]').getByText('pytorch').waitFor({ timeout: STEP_TIMEOUT_MS });
+    const row = layerRow(frame, FIRST_LAYER);
+    await row.locator('.spark rect').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    assert.ok(await frame.locator('.layer-table .row[data-layer-id]').count() >= 3, 'the table lists the Gemm layers');
+    assert.match(await row.locator('.cell').nth(9).innerText(), /^\d+\.\d dB$/, 'int8 SQNR column');
+    await frame.locator('[data-testid=histogram] rect').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    await screenshots.take('editor with layers and histograms');
+
+    await row.click({ button: 'right' });
+    await screenshots.take('layer context menu');
+    await chooseContextMenuItem(page, 'Quantize This Layer (int8)');
+    const delta = row.locator('.cell.delta');
+    await expectText(page, delta, /^int8 · .* → .* \(−\d+%\) · SQNR \d+\.\d dB$/);
+    await expectDirty(page, true);
+    await screenshots.take('inline delta after quantizing');
+
+    await frame.locator('.layer-table .viewport').focus();
+    await page.keyboard.press('Control+Z');
+    await expectDirty(page, false);
+    await expectText(page, delta, /^$/);
+    await screenshots.take('after undo');
+
+    await page.keyboard.press('Control+Shift+Z');
+    await expectDirty(page, true);
+    await expectText(page, delta, /^int8 · /);
+    await screenshots.take('after redo');
+
+    await page.keyboard.press('Control+S');
+    await expectDirty(page, false);
+    await screenshots.take('after save');
+
+    const savedPath = path.join(session!.workspaceDir, MODEL_NAME);
+    const saved = OnnxModel.fromBytes(readFileSync(savedPath));
+    assert.ok(saved.layers().some((layer) => layer.node.label === '/layer1/Gemm' && layer.weights.some((entry) => entry.viaDequantize)),
+      'the saved model feeds /layer1/Gemm from a DequantizeLinear');
+    const ortSession = await ort.InferenceSession.create(savedPath);
+    const inputName = ortSession.inputNames[0];
+    const outputs = await ortSession.run({ [inputName]: new ort.Tensor('float32', new Float32Array(25 * 96).fill(0.1), [1, 25, 96]) });
+    assert.deepEqual(outputs[ortSession.outputNames[0]].dims, [1, 1]);
+    await ortSession.release();
+  });
+});
