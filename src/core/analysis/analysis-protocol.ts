@@ -29,4 +29,4 @@ export interface AnalysisTask {
 
 export type AnalysisReply =
   | { readonly taskId: number; readonly ok: true; readonly figures: WeightFigures }
-  | { readonly taskId: number; readonly ok: false; readonly status: 'skipped' | 'failed'; readonly reason: string };
+  | { readonly taskId: number; readonly ok: false; readonly status: 'failed'; readonly reason: string };

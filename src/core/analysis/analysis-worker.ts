@@ -20,7 +20,7 @@ async function analyze(task: AnalysisTask): Promise<AnalysisReply> {
   } catch (error) {
     const name = quote(task.tensor.name);
     if (error instanceof NonFiniteValuesError) {
-      return { taskId: task.taskId, ok: false, status: 'skipped', reason: `Tensor ${name} holds ${error.count} NaN or infinite values, which no statistic can summarize.` };
+      return { taskId: task.taskId, ok: false, status: 'failed', reason: `Tensor ${name} holds ${error.count} NaN or infinite values, which no statistic can summarize.` };
     }
     const reason = error instanceof OnnxLensError ? error.message : `Analyzing tensor ${name} failed: ${String(error)}.`;
     return { taskId: task.taskId, ok: false, status: 'failed', reason };

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { InvalidArgumentError, OnnxLensError } from '../errors';
+import { InvalidArgumentError, OnnxLensError, quote } from '../errors';
 import { OnnxModel } from '../model/onnx-model';
 import { Layer, WeightInfo } from '../model/weights';
 import { TensorView } from '../tensor/tensor-view';
@@ -43,13 +43,16 @@ export async function analyzeModel(model: OnnxModel, options: AnalyzeOptions = {
 
 /** Why a weight gets no figures: it is no weight to compress, or its values cannot be known. */
 function reasonToSkip(weight: WeightInfo): string | undefined {
+  const name = quote(weight.name);
   const type = weight.tensor.dataType;
-  if (weight.elementCount === 0) return 'It has no elements.';
-  if (weight.dequantization) return weight.dequantization.scale ? undefined : 'Its DequantizeLinear scale is computed at run time, so its real values are unknown.';
-  if (weight.uses.length > 0 && weight.uses.every((use) => QUANTIZATION_OPS.has(use.node.opType) && use.inputIndex > 0)) {
-    return 'It is a quantization scale or zero point, part of the weight it quantizes.';
+  if (weight.elementCount === 0) return `Tensor ${name} has no elements.`;
+  if (weight.dequantization) {
+    return weight.dequantization.scale ? undefined : `Tensor ${name} has a DequantizeLinear scale computed at run time, so its real values are unknown.`;
   }
-  if (!type.isFloat) return `A ${type.name} tensor with no DequantizeLinear holds shapes, indices or flags, not weights.`;
+  if (weight.uses.length > 0 && weight.uses.every((use) => QUANTIZATION_OPS.has(use.node.opType) && use.inputIndex > 0)) {
+    return `Tensor ${name} is the scale or zero point of a quantized weight, analyzed with that weight.`;
+  }
+  if (!type.isFloat) return `Tensor ${name} holds ${type.name} values with no DequantizeLinear: shapes, indices or flags, not weights.`;
   return undefined;
 }
 

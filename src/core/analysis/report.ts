@@ -145,6 +145,11 @@ export interface RealValueSource {
   readonly blockSize: number;
 }
 
+/**
+ * analyzed: the figures are there. skipped: not a weight to compress (a shape,
+ * an index, a quantization scale...). failed: a weight whose values could not
+ * be read or summarized (missing external data, NaN); the reason says which.
+ */
 export type WeightAnalysis =
   | (WeightIdentity & { readonly status: 'analyzed'; readonly realValues?: RealValueSource } & WeightFigures)
   | (WeightIdentity & { readonly status: 'skipped' | 'failed'; readonly reason: string });
