@@ -4,7 +4,7 @@ import { inspectCommand } from '../cli/inspect';
 import { OnnxEditorProvider } from './editor-provider';
 import { EditorSession } from './editor-session';
 import { MODEL_ACTIONS, ModelActionKind } from './model-actions';
-import { textViewUri } from './text-view';
+import { CODE_ACTIONS, textViewUri } from './text-view';
 import { showError, UserFacingError } from './user-errors';
 
 /** What a webview/context menu passes to a command: the data-vscode-context of the row. */
@@ -31,6 +31,7 @@ export function registerCommands(provider: OnnxEditorProvider): vscode.Disposabl
     vscode.commands.registerCommand('onnxLens.inspectModel', guarded(inspectModel)),
     vscode.commands.registerCommand('onnxLens.showText', guarded((target?: vscode.Uri) => showText(provider, target))),
     vscode.commands.registerCommand('onnxLens.runLayerAction', guarded((args: LayerActionArguments) => runFromCodeAction(provider, args))),
+    vscode.commands.registerCommand('onnxLens.pickLayerAction', guarded((args: Omit<LayerActionArguments, 'action'>) => pickAndRun(provider, args))),
     ...LAYER_ACTIONS.map((action) => vscode.commands.registerCommand(layerCommandId(action),
       guarded((context?: LayerMenuContext) => runLayerCommand(provider, action, context)))),
     ...MODEL_ACTIONS.map(({ kind, command }) => vscode.commands.registerCommand(command,
@@ -46,6 +47,11 @@ async function runLayerCommand(provider: OnnxEditorProvider, action: LayerAction
   const value = await askValue(action);
   if (value === null) return;
   await session.runLayerAction(layerId, action, value);
+}
+
+async function pickAndRun(provider: OnnxEditorProvider, args: Omit<LayerActionArguments, 'action'>): Promise<void> {
+  const picked = await vscode.window.showQuickPick(CODE_ACTIONS.map((entry) => ({ label: entry.title, action: entry.action })), { placeHolder: args.layerId });
+  if (picked) await runFromCodeAction(provider, { ...args, action: picked.action });
 }
 
 async function runFromCodeAction(provider: OnnxEditorProvider, args: LayerActionArguments): Promise<void> {

@@ -13,6 +13,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerCodeActionsProvider({ scheme: TEXT_SCHEME }, textProvider, {
       providedCodeActionKinds: [vscode.CodeActionKind.RefactorRewrite],
     }),
+    vscode.languages.registerCodeLensProvider({ scheme: TEXT_SCHEME }, textProvider),
     ...registerCommands(provider),
   );
 }

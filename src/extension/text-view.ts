@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { modelToText, TextLine } from '../core';
 import type { LayerAction } from '../shared/protocol';
+import { layerId, tableLayers } from './model-summary';
 import { OnnxDocument } from './onnx-document';
 
 export const TEXT_SCHEME = 'onnx-lens-text';
@@ -30,7 +31,7 @@ export function modelUriOf(textView: vscode.Uri): vscode.Uri {
  * Serves text views from the documents open in the custom editor, so the text
  * always shows the current (possibly unsaved) model and follows undo and redo.
  */
-export class ModelTextProvider implements vscode.TextDocumentContentProvider, vscode.CodeActionProvider {
+export class ModelTextProvider implements vscode.TextDocumentContentProvider, vscode.CodeActionProvider, vscode.CodeLensProvider {
   private readonly changes = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changes.event;
   private readonly linesByView = new Map<string, TextLine[]>();
@@ -48,6 +49,22 @@ export class ModelTextProvider implements vscode.TextDocumentContentProvider, vs
     const lines = modelToText(document.model.proto);
     this.linesByView.set(uri.toString(), lines);
     return lines.map((line) => line.text).join('\n');
+  }
+
+  /** VS Code offers no code actions in read-only editors, so each layer's line also gets a lens that lists them. */
+  provideCodeLenses(textDocument: vscode.TextDocument): vscode.CodeLens[] {
+    const document = this.documentFor(modelUriOf(textDocument.uri));
+    const lines = this.linesByView.get(textDocument.uri.toString());
+    if (!document || !lines) return [];
+    const layerIds = new Set(tableLayers(document.model).map(layerId));
+    return lines.flatMap((line, index) => {
+      const id = line.node && `${line.node.scope}::${line.node.label}`;
+      if (!id || !layerIds.has(id)) return [];
+      return [new vscode.CodeLens(new vscode.Range(index, 0, index, 0), {
+        title: `Layer actions: ${line.node!.label}`, command: 'onnxLens.pickLayerAction',
+        arguments: [{ model: document.uri.toString(), layerId: id }],
+      })];
+    });
   }
 
   provideCodeActions(textDocument: vscode.TextDocument, range: vscode.Range): vscode.CodeAction[] {

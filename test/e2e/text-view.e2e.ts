@@ -1,0 +1,61 @@
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { Locator, Page } from 'playwright-core';
+import {
+  E2eSession, editorTab, openFile, REPO_ROOT, runPaletteCommand, saveFailureScreenshot, startSession, StepScreenshots, STEP_TIMEOUT_MS,
+  waitForActiveEditorText, webviewFrame,
+} from './support';
+
+const MODEL_NAME = 'hello_deepa.onnx';
+const MODEL_SOURCE = path.join(REPO_ROOT, 'node_modules', 'openwakeword-js', 'models', MODEL_NAME);
+const LAYER_LABEL = '/layer1/Gemm';
+
+async function expectText(page: Page, locator: Locator, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  let text = await locator.innerText();
+  while (!pattern.test(text)) {
+    if (Date.now() > deadline) assert.fail(`Expected text matching ${pattern}, found ${JSON.stringify(text)}.`);
+    await page.waitForTimeout(200);
+    text = await locator.innerText();
+  }
+}
+
+describe('the text view of a model in a real VS Code (code-server)', function () {
+  let session: E2eSession | undefined;
+
+  before(async function () {
+    session = await startSession({ name: 'text-view', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } } });
+  });
+
+  afterEach(async function () {
+    await saveFailureScreenshot(session?.page, this.currentTest);
+  });
+
+  after(async function () {
+    await session?.close();
+  });
+
+  it("offers the layer actions on a layer's line and applies them to the editor's document", async function () {
+    const page = session!.page;
+    const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
+    await openFile(page, MODEL_NAME);
+    await webviewFrame(page).locator('.layer-table .row[data-layer-id]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    await runPaletteCommand(page, 'ONNX Lens: Show Model as Text');
+    await waitForActiveEditorText(page, /= Gemm/);
+    const lens = page.locator('.codelens-decoration a', { hasText: `Layer actions: ${LAYER_LABEL}` });
+    await lens.waitFor({ timeout: STEP_TIMEOUT_MS });
+    await screenshots.take('text view with layer lenses');
+    await lens.click();
+    const item = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Quantize this layer (float16)' });
+    await item.waitFor({ timeout: STEP_TIMEOUT_MS });
+    await screenshots.take('layer actions offered');
+    await item.click();
+
+    await editorTab(page, MODEL_NAME).click();
+    // The edit joins the editor's document: its header shows the measured change and its tab turns dirty.
+    const modelDelta = webviewFrame(page).locator('[data-testid=model-delta]');
+    await expectText(page, modelDelta, new RegExp(`^float16 ${LAYER_LABEL} · Size .* → .* \\(−\\d+%\\)`));
+    assert.match((await editorTab(page, MODEL_NAME).getAttribute('class')) ?? '', /\bdirty\b/);
+    await screenshots.take('float16 applied from the text view');
+  });
+});
