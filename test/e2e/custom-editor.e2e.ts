@@ -2,10 +2,10 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { FrameLocator, Locator, Page } from 'playwright-core';
+import { FrameLocator, Page } from 'playwright-core';
 import { OnnxModel } from '../../src/core';
 import {
-  chooseContextMenuItem, E2eSession, editorTab, openFile, REPO_ROOT, saveFailureScreenshot, startSession, StepScreenshots,
+  chooseContextMenuItem, E2eSession, editorTab, openFile, REPO_ROOT, saveFailureScreenshot, waitForText, startSession, StepScreenshots,
   STEP_TIMEOUT_MS, webviewFrame,
 } from './support';
 
@@ -18,16 +18,6 @@ function layerRow(frame: FrameLocator, layerId: string) {
   return frame.locator(`.layer-table .row[data-layer-id="${layerId}"]`);
 }
 
-/** Waits until the element's text matches (an empty cell has no size, so Playwright's visibility waits cannot see it). */
-async function expectText(page: Page, locator: Locator, pattern: RegExp): Promise<void> {
-  const deadline = Date.now() + STEP_TIMEOUT_MS;
-  let text = await locator.innerText();
-  while (!pattern.test(text)) {
-    if (Date.now() > deadline) assert.fail(`Expected text matching ${pattern}, found ${JSON.stringify(text)}.`);
-    await page.waitForTimeout(200);
-    text = await locator.innerText();
-  }
-}
 
 async function expectDirty(page: Page, dirty: boolean): Promise<void> {
   const tab = editorTab(page, MODEL_NAME);
@@ -71,19 +61,19 @@ describe('the ONNX Lens editor in a real VS Code (code-server)', function () {
     await screenshots.take('layer context menu');
     await chooseContextMenuItem(page, 'Quantize This Layer (int8)');
     const delta = row.locator('.cell.delta');
-    await expectText(page, delta, /^int8 · .* → .* \(−\d+%\) · SQNR \d+\.\d dB$/);
+    await waitForText(page, delta, /^int8 · .* → .* \(−\d+%\) · SQNR \d+\.\d dB$/);
     await expectDirty(page, true);
     await screenshots.take('inline delta after quantizing');
 
     await frame.locator('.layer-table .viewport').focus();
     await page.keyboard.press('Control+Z');
     await expectDirty(page, false);
-    await expectText(page, delta, /^$/);
+    await waitForText(page, delta, /^$/);
     await screenshots.take('after undo');
 
     await page.keyboard.press('Control+Shift+Z');
     await expectDirty(page, true);
-    await expectText(page, delta, /^int8 · /);
+    await waitForText(page, delta, /^int8 · /);
     await screenshots.take('after redo');
 
     await page.keyboard.press('Control+S');

@@ -1,8 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { Locator, Page } from 'playwright-core';
 import {
-  E2eSession, editorTab, openFile, REPO_ROOT, runPaletteCommand, saveFailureScreenshot, startSession, StepScreenshots, STEP_TIMEOUT_MS,
+  E2eSession, editorTab, openFile, REPO_ROOT, runPaletteCommand, saveFailureScreenshot, waitForText, startSession, StepScreenshots, STEP_TIMEOUT_MS,
   waitForActiveEditorText, webviewFrame,
 } from './support';
 
@@ -10,15 +9,6 @@ const MODEL_NAME = 'hello_deepa.onnx';
 const MODEL_SOURCE = path.join(REPO_ROOT, 'node_modules', 'openwakeword-js', 'models', MODEL_NAME);
 const LAYER_LABEL = '/layer1/Gemm';
 
-async function expectText(page: Page, locator: Locator, pattern: RegExp): Promise<void> {
-  const deadline = Date.now() + STEP_TIMEOUT_MS;
-  let text = await locator.innerText();
-  while (!pattern.test(text)) {
-    if (Date.now() > deadline) assert.fail(`Expected text matching ${pattern}, found ${JSON.stringify(text)}.`);
-    await page.waitForTimeout(200);
-    text = await locator.innerText();
-  }
-}
 
 describe('the text view of a model in a real VS Code (code-server)', function () {
   let session: E2eSession | undefined;
@@ -54,7 +44,7 @@ describe('the text view of a model in a real VS Code (code-server)', function ()
     await editorTab(page, MODEL_NAME).click();
     // The edit joins the editor's document: its header shows the measured change and its tab turns dirty.
     const modelDelta = webviewFrame(page).locator('[data-testid=model-delta]');
-    await expectText(page, modelDelta, new RegExp(`^float16 ${LAYER_LABEL} · Size .* → .* \\(−\\d+%\\)`));
+    await waitForText(page, modelDelta, new RegExp(`^float16 ${LAYER_LABEL} · Size .* → .* \\(−\\d+%\\)`));
     assert.match((await editorTab(page, MODEL_NAME).getAttribute('class')) ?? '', /\bdirty\b/);
     await screenshots.take('float16 applied from the text view');
   });

@@ -115,3 +115,14 @@ function exactly(text: string): RegExp {
 function cssString(text: string): string {
   return text.replace(/["\\]/g, '\\$&');
 }
+
+/** Waits until the element's text matches (an empty cell has no size, so Playwright's visibility waits cannot see it). */
+export async function waitForText(page: Page, locator: Locator, pattern: RegExp, timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let text = await locator.innerText();
+  while (!pattern.test(text)) {
+    if (Date.now() > deadline) throw new Error(`Expected text matching ${pattern} within ${timeoutMs / 1000} s, found ${JSON.stringify(text)}.`);
+    await page.waitForTimeout(200);
+    text = await locator.innerText();
+  }
+}
