@@ -25,6 +25,11 @@ export function layerId(layer: Layer): string {
   return passLayerId(layer.node);
 }
 
+/** The same id from a scope and node label, for places that hold no Layer (analysis results, text view lines). */
+export function layerIdOf(scope: string, label: string): string {
+  return passLayerId({ scope, label });
+}
+
 /** The weight a layer is about: the largest one it consumes (a Conv's kernel rather than its bias). */
 export function mainWeight(layer: Layer) {
   return layer.weights.reduce((best, entry) => (entry.weight.elementCount > best.weight.elementCount ? entry : best));

@@ -1,6 +1,6 @@
 import { analyzeModel, Layer, OnnxModel, WeightAnalysis } from '../core';
 import type { Histogram, LayerStatistics } from '../shared/protocol';
-import { layerId, mainWeight } from './model-summary';
+import { layerId, layerIdOf, mainWeight } from './model-summary';
 
 export interface StatisticsSink {
   onStatistics(statistics: LayerStatistics[]): void;
@@ -9,14 +9,14 @@ export interface StatisticsSink {
 
 /** Analyses the model in worker threads and streams each table layer's statistics as soon as its weights are done. */
 export async function streamStatistics(model: OnnxModel, layers: readonly Layer[], signal: AbortSignal, sink: StatisticsSink): Promise<void> {
-  const wanted = new Map(layers.map((layer) => [`${layer.node.scope}::${layer.node.label}`, layer]));
+  const wanted = new Map(layers.map((layer) => [layerId(layer), layer]));
   const analysed = new Map<string, WeightAnalysis>();
   await analyzeModel(model, {
     signal,
     onProgress: (progress) => {
       analysed.set(progress.weight.id, progress.weight);
       const ready = progress.completedLayers.flatMap((done) => {
-        const layer = wanted.get(`${done.scope}::${done.node}`);
+        const layer = wanted.get(layerIdOf(done.scope, done.node));
         const statistics = layer && toLayerStatistics(layer, analysed);
         return statistics ? [statistics] : [];
       });

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { modelToText, TextLine } from '../core';
 import type { LayerAction } from '../shared/protocol';
-import { layerId, tableLayers } from './model-summary';
+import { layerId, layerIdOf, tableLayers } from './model-summary';
 import { OnnxDocument } from './onnx-document';
 
 export const TEXT_SCHEME = 'onnx-lens-text';
@@ -58,7 +58,7 @@ export class ModelTextProvider implements vscode.TextDocumentContentProvider, vs
     if (!document || !lines) return [];
     const layerIds = new Set(tableLayers(document.model).map(layerId));
     return lines.flatMap((line, index) => {
-      const id = line.node && `${line.node.scope}::${line.node.label}`;
+      const id = line.node && layerIdOf(line.node.scope, line.node.label);
       if (!id || !layerIds.has(id)) return [];
       return [new vscode.CodeLens(new vscode.Range(index, 0, index, 0), {
         title: `Layer actions: ${line.node!.label}`, command: 'onnxLens.pickLayerAction',
@@ -71,7 +71,7 @@ export class ModelTextProvider implements vscode.TextDocumentContentProvider, vs
     const node = this.linesByView.get(textDocument.uri.toString())?.[range.start.line]?.node;
     if (!node) return [];
     const model = modelUriOf(textDocument.uri);
-    const layerId = `${node.scope}::${node.label}`;
+    const layerId = layerIdOf(node.scope, node.label);
     return CODE_ACTIONS.map(({ action, title }) => {
       const codeAction = new vscode.CodeAction(title, vscode.CodeActionKind.RefactorRewrite);
       codeAction.command = { command: 'onnxLens.runLayerAction', title, arguments: [{ model: model.toString(), layerId, action }] };

@@ -2,7 +2,7 @@ import { InvalidArgumentError, quote } from '../errors';
 import { Layer, NodeRef } from '../model/weights';
 
 /** A layer's id: its scope and its node's label ("main::/encoder/MatMul", "main/If_0.then_branch::Conv_3"). */
-export function layerId(node: NodeRef): string {
+export function layerId(node: Pick<NodeRef, 'scope' | 'label'>): string {
   return `${node.scope}::${node.label}`;
 }
 
