@@ -99,7 +99,7 @@ function usesText(weight: WeightInfo): string {
   const uses = weight.dequantization ? weight.dequantization.uses : weight.uses;
   const shown = uses.slice(0, USES_SHOWN).map((use) => `${use.node.opType} ${printable(use.node.label, 40)}[${use.inputIndex}]`);
   const more = uses.length > USES_SHOWN ? ` +${uses.length - USES_SHOWN} more` : '';
-  return (weight.dequantization ? 'via DequantizeLinear → ' : '') + (shown.join(', ') || '(unused)') + more;
+  return (weight.dequantization ? `via ${weight.dequantization.node.opType} → ` : '') + (shown.join(', ') || '(unused)') + more;
 }
 
 function describeWeight(weight: WeightInfo) {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { encodeModel, InvalidArgumentError, onnx, OnnxModel, PassNotApplicableError, quantizeInt4, quantizeInt8, convertFloat16, layerId } from '../../src/core';
+import { analyzeModel, encodeModel, InvalidArgumentError, onnx, OnnxModel, PassNotApplicableError, quantizeInt4, quantizeInt8, convertFloat16, layerId } from '../../src/core';
 import { dequantize, quantizeBlockwise } from '../../src/core/quant/quantize-math';
 import { DataType, floatTensor, graph, model, node, randomFloats, valueInfo } from '../support/model-builder';
 import { OrtRunner } from '../support/ort-runner';
@@ -123,6 +123,21 @@ describe('passes: weight-only quantization', () => {
         assert.ok((await fidelity(generated, result)) >= MIN_FLOAT16_COSINE);
         assertChecks('float16', result.proto);
       }
+    });
+
+    it('keeps each weight on its layer, analyzed as float16, and refuses to quantize it again', async () => {
+      const original = openGenerated(mlpModel());
+      const { model: result } = await convertFloat16(original);
+      const layerIds = (m: OnnxModel) => m.layers().map((layer) => layerId(layer.node)).sort();
+      assert.deepEqual(layerIds(result), layerIds(original));
+      const analysis = await analyzeModel(result, { workers: 1 });
+      const fc1Weights = analysis.weights.filter((w) => w.name.startsWith('fc1.weight'));
+      assert.deepEqual(fc1Weights.map((w) => [w.status, w.dataType]), [['analyzed', 'float16']]);
+      await assert.rejects(quantizeInt8(result, { layers: ['main::fc1'] }), (error: unknown) => {
+        assert.ok(error instanceof PassNotApplicableError);
+        assert.match(error.message, /^Gemm "fc1" reads ".*", which is already stored as float16\.$/);
+        return true;
+      });
     });
 
     it('skips a weight beyond float16\'s range', async () => {

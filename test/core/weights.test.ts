@@ -131,6 +131,23 @@ describe('weight discovery', () => {
     assert.deepEqual(m.layers().map((layer) => [layer.node.label, layer.weights.map((e) => [e.weight.name, e.viaDequantize])]), [['mm', [['Wq', true]]]]);
   });
 
+  it('follows a float16 weight through its Cast to float to the layer that uses it', () => {
+    const m = open(model(graph({
+      nodes: [
+        node('Cast', ['W_fp16'], ['W'], [attr.int('to', DataType.FLOAT)], 'cast'),
+        node('MatMul', ['x', 'W'], ['y'], [], 'mm'),
+        node('Cast', ['shape'], ['shape_float'], [attr.int('to', DataType.FLOAT)], 'cast_shape'),
+      ],
+      initializers: [rawTensor('W_fp16', DataType.FLOAT16, [2, 2], new Uint8Array(8)), int64Tensor('shape', [2], [1, 2])],
+    })));
+    const w = byName(m.weights(), 'W_fp16');
+    assert.equal(w.dequantization?.kind, 'cast');
+    assert.deepEqual(w.dequantization?.uses.map((use) => `${use.node.label}[${use.inputIndex}]`), ['mm[1]']);
+    assert.equal(byName(m.weights(), 'shape').dequantization, undefined, 'a Cast of integers is no float conversion');
+    assert.deepEqual(m.layers().map((layer) => [layer.node.label, layer.weights.map((e) => [e.weight.name, e.viaDequantize])]),
+      [['mm', [['W_fp16', true]]], ['cast_shape', [['shape', false]]]]);
+  });
+
   it('follows a dequantized weight through a Mul by a constant (input-channel equalization)', () => {
     const m = open(model(graph({
       nodes: [

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InvalidArgumentError, OnnxLensError, quote } from '../errors';
 import { OnnxModel } from '../model/onnx-model';
-import { Layer, WeightInfo } from '../model/weights';
+import { Dequantization, Layer, WeightInfo } from '../model/weights';
 import { TensorView } from '../tensor/tensor-view';
 import { bundledScriptPath } from '../util/bundled-script';
 import { AnalysisCancelledError, AnalysisWorkerError } from './analysis-errors';
@@ -46,7 +46,7 @@ function reasonToSkip(weight: WeightInfo): string | undefined {
   const name = quote(weight.name);
   const type = weight.tensor.dataType;
   if (weight.elementCount === 0) return `Tensor ${name} has no elements.`;
-  if (weight.dequantization) {
+  if (weight.dequantization?.kind === 'linear') {
     return weight.dequantization.scale ? undefined : `Tensor ${name} has a DequantizeLinear scale computed at run time, so its real values are unknown.`;
   }
   if (weight.uses.length > 0 && weight.uses.every((use) => QUANTIZATION_OPS.has(use.node.opType) && use.inputIndex > 0)) {
@@ -137,15 +137,20 @@ function failureReason(weight: WeightInfo, error: unknown): string {
 }
 
 function analyzed(weight: WeightInfo, figures: Extract<AnalysisReply, { ok: true }>['figures']): WeightAnalysis {
-  const q = weight.dequantization;
+  const q = linearDequantization(weight);
   const realValues = q && {
     dequantizedBy: q.node.label, scale: q.scale!.id, ...(q.zeroPoint ? { zeroPoint: q.zeroPoint.id } : {}), axis: q.axis, blockSize: q.blockSize,
   };
   return { ...identityOf(weight), status: 'analyzed', ...(realValues ? { realValues } : {}), ...figures };
 }
 
+/** The DequantizeLinear that maps the stored values to real ones; a float Cast keeps the values as they are. */
+function linearDequantization(weight: WeightInfo): Dequantization | undefined {
+  return weight.dequantization?.kind === 'linear' ? weight.dequantization : undefined;
+}
+
 async function taskFor(weight: WeightInfo, taskId: number, transfer: ArrayBuffer[]): Promise<AnalysisTask> {
-  const q = weight.dequantization;
+  const q = linearDequantization(weight);
   return {
     taskId,
     tensor: await payloadOf(weight.tensor, transfer),

@@ -24,8 +24,13 @@ export interface WeightUse {
   readonly inputIndex: number;
 }
 
-/** How an already-quantized weight is turned back into real values. */
+/**
+ * How a weight stored in a compact form is turned back into real values:
+ * DequantizeLinear ("linear"), or a Cast from a narrower float type ("cast",
+ * whose values are already real).
+ */
 export interface Dequantization {
+  readonly kind: 'linear' | 'cast';
   readonly node: NodeRef;
   readonly scale?: WeightInfo;
   readonly zeroPoint?: WeightInfo;
@@ -65,7 +70,7 @@ export interface Layer {
 
 interface ScopeNames {
   readonly weights: Map<string, WeightInfo>;
-  /** Outputs of DequantizeLinear nodes whose input is a weight. */
+  /** Outputs of DequantizeLinear nodes, or of float Casts, whose input is a weight. */
   readonly dequantized: Map<string, WeightInfo>;
   /** Every other name the scope defines; it shadows outer weights of the same name. */
   readonly otherNames: Set<string>;
@@ -158,6 +163,7 @@ function resolveUses(scope: GraphScope, names: ScopeNames): void {
     });
     if (rescaled) recordRescale(ref, rescaled, names);
     if (node.opType === 'DequantizeLinear') recordDequantization(ref, names);
+    if (node.opType === 'Cast' && !node.domain) recordFloatCast(ref, names);
     // Names used inside a subgraph resolve when the subgraph's own scope is visited.
   });
 }
@@ -175,13 +181,33 @@ function recordDequantization(ref: NodeRef, names: ScopeNames): void {
     return value === undefined || value === null ? fallback : int64ToSafeNumber(value) ?? fallback;
   };
   data.weight.dequantization = {
-    node: ref, scale: weightNamed(scaleName), zeroPoint: weightNamed(zeroPointName),
+    kind: 'linear', node: ref, scale: weightNamed(scaleName), zeroPoint: weightNamed(zeroPointName),
     axis: intAttribute('axis', 1), blockSize: intAttribute('block_size', 0), uses: [], rescaledBy: [],
   };
+  nameDequantizedOutput(ref, data.weight, names);
+}
+
+/** A weight stored as float16 (or another float type) and Cast to the type the graph computes in. */
+function recordFloatCast(ref: NodeRef, names: ScopeNames): void {
+  const input = ref.proto.input?.[0];
+  const data = input ? lookup(names, input) : undefined;
+  if (data?.kind !== 'weight' || data.weight.dequantization || !data.weight.tensor.dataType.isFloat) return;
+  const to = ref.proto.attribute?.find((a) => a.name === 'to');
+  const target = to?.i === undefined || to.i === null ? undefined : int64ToSafeNumber(to.i);
+  if (target === undefined || !isFloatTypeCode(target)) return;
+  data.weight.dequantization = { kind: 'cast', node: ref, axis: 0, blockSize: 0, uses: [], rescaledBy: [] };
+  nameDequantizedOutput(ref, data.weight, names);
+}
+
+function isFloatTypeCode(code: number): boolean {
+  return code === T.FLOAT || code === T.FLOAT16 || code === T.BFLOAT16 || code === T.DOUBLE;
+}
+
+function nameDequantizedOutput(ref: NodeRef, weight: WeightInfo, names: ScopeNames): void {
   const output = ref.proto.output?.[0];
   if (output) {
     names.otherNames.delete(output);
-    names.dequantized.set(output, data.weight);
+    names.dequantized.set(output, weight);
   }
 }
 
@@ -189,18 +215,15 @@ function recordDequantization(ref: NodeRef, names: ScopeNames): void {
 function rescaledDequantization(node: onnx.INodeProto, names: ScopeNames): WeightInfo | undefined {
   if (node.opType !== 'Mul' || node.domain || node.input?.length !== 2) return undefined;
   const [first, second] = node.input.map((input) => lookup(names, input));
-  if (first?.kind === 'dequantized' && second?.kind === 'weight') return first.weight;
-  if (second?.kind === 'dequantized' && first?.kind === 'weight') return second.weight;
+  const linear = (resolved?: Resolved) => resolved?.kind === 'dequantized' && resolved.weight.dequantization?.kind === 'linear';
+  if (linear(first) && second?.kind === 'weight') return first!.weight;
+  if (linear(second) && first?.kind === 'weight') return second!.weight;
   return undefined;
 }
 
 function recordRescale(ref: NodeRef, weight: WeightInfo, names: ScopeNames): void {
   weight.dequantization!.rescaledBy.push(ref);
-  const output = ref.proto.output?.[0];
-  if (output) {
-    names.otherNames.delete(output);
-    names.dequantized.set(output, weight);
-  }
+  nameDequantizedOutput(ref, weight, names);
 }
 
 type Resolved = { kind: 'weight'; weight: WeightInfo } | { kind: 'dequantized'; weight: WeightInfo };
@@ -220,12 +243,12 @@ function nodeRef(scope: GraphScope, node: onnx.INodeProto, index: number): NodeR
   return { scope: scope.path, index, label: nodeLabel(node, index), opType: node.opType ?? '', domain: node.domain ?? '', proto: node };
 }
 
-/** Groups weights by the nodes that consume them; quantize/dequantize nodes (and their rescaling Muls) are not layers. */
+/** Groups weights by the nodes that consume them; quantize/dequantize nodes, converting Casts and rescaling Muls are not layers. */
 export function listLayers(weights: readonly WeightInfo[]): Layer[] {
   const byNode = new Map<onnx.INodeProto, Layer>();
-  const rescales = new Set(weights.flatMap((weight) => weight.dequantization?.rescaledBy ?? []).map((ref) => ref.proto));
+  const conversions = new Set(weights.flatMap((weight) => weight.dequantization ? [weight.dequantization.node, ...weight.dequantization.rescaledBy] : []).map((ref) => ref.proto));
   const add = (use: WeightUse, weight: WeightInfo, viaDequantize: boolean) => {
-    if ((QUANTIZE_NODE_TYPES.has(use.node.opType) && !use.node.domain) || rescales.has(use.node.proto)) return;
+    if ((QUANTIZE_NODE_TYPES.has(use.node.opType) && !use.node.domain) || conversions.has(use.node.proto)) return;
     let layer = byNode.get(use.node.proto);
     if (!layer) byNode.set(use.node.proto, (layer = { node: use.node, weights: [] }));
     layer.weights.push({ weight, inputIndex: use.inputIndex, viaDequantize });

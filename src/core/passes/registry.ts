@@ -119,19 +119,23 @@ function targetsOf(pass: PassName, layer: Layer): WeightTarget[] | string {
     if (EXACT_PARAMETER_OPS.has(layer.node.opType)) return 'takes exact parameters, not weights';
     const large = entries.filter((entry) => entry.weight.elementCount >= MIN_UNKNOWN_OP_WEIGHT_ELEMENTS && isFloat32(entry.weight));
     if (large.length > 0) return large.map((entry) => ({ weight: entry.weight, slot: entry.inputIndex, channelAxis: 0 }));
-    return quantized ? `reads ${quote(quantized.weight.name)}, which is already quantized` : `has no float32 weight of ${MIN_UNKNOWN_OP_WEIGHT_ELEMENTS} values or more`;
+    return quantized ? alreadyCompressed(quantized.weight) : `has no float32 weight of ${MIN_UNKNOWN_OP_WEIGHT_ELEMENTS} values or more`;
   }
   const spec = OP_SPECS[layer.node.opType];
   const slots: OpSpec['weights'] = pass === 'float16' ? [...spec.weights, ...spec.biases.map((slot) => ({ slot, axis: first }))] : spec.weights;
   const targets: WeightTarget[] = [];
   for (const { slot, axis, inputAxis } of slots) {
     const entry = layer.weights.find((candidate) => candidate.inputIndex === slot);
-    if (entry?.viaDequantize) return `reads ${quote(entry.weight.name)}, which is already quantized`;
+    if (entry?.viaDequantize) return alreadyCompressed(entry.weight);
     const rank = entry?.weight.dims.length ?? 0;
     if (entry) targets.push({ weight: entry.weight, slot, channelAxis: axis(layer.node.proto, rank), inputAxis: inputAxis?.(layer.node.proto, rank) });
   }
   if (targets.length === 0) return `has no constant weight: input ${spec.weights[0].slot} is computed at run time`;
   return targets;
+}
+
+function alreadyCompressed(weight: WeightInfo): string {
+  return `reads ${quote(weight.name)}, which is already stored as ${weight.tensor.dataType.name}`;
 }
 
 function weightProblem(pass: PassName, target: WeightTarget, rewriter: ModelRewriter): string | undefined {
