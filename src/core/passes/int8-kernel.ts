@@ -21,16 +21,20 @@ export interface RawInt8Result {
 /** Adding then subtracting 1.5 · 2^52 rounds |x| < 2^51 to an integer, halves to even (as numpy and ORT), without Math.round's branch. */
 const ROUNDING_MAGIC = 1.5 * 2 ** 52;
 
+let alignedScratch = new Float32Array(0);
+
 /**
  * Little-endian float32 bytes as a Float32Array: a view where the bytes are
- * 4-byte aligned, otherwise one aligned copy (protobuf puts raw_data at any
- * offset; both passes over the values then read the copy).
+ * 4-byte aligned, otherwise a copy (protobuf puts raw_data at any offset).
+ * The copy goes to memory this thread reuses from tensor to tensor, since a
+ * fresh buffer costs a page fault per 4 KiB; it is valid until the next call.
  */
-export function float32View(raw: Uint8Array): Float32Array {
+function float32View(raw: Uint8Array): Float32Array {
   const count = raw.byteLength >>> 2;
   if (raw.byteOffset % Float32Array.BYTES_PER_ELEMENT === 0) return new Float32Array(raw.buffer, raw.byteOffset, count);
-  const copy = new Float32Array(count);
-  new Uint8Array(copy.buffer).set(raw.subarray(0, count * 4));
+  if (alignedScratch.length < count) alignedScratch = new Float32Array(count);
+  const copy = alignedScratch.subarray(0, count);
+  new Uint8Array(copy.buffer, 0, count * 4).set(raw.subarray(0, count * 4));
   return copy;
 }
 
@@ -45,18 +49,29 @@ export function quantizeRawInt8PerTensor(raw: Uint8Array): RawInt8Result {
   return { values, scale, sums };
 }
 
-/** Largest |w| of the values, continuing from `start` (NaN when one is NaN). */
-export function maxAbsolute(values: Float32Array, start = 0): number {
-  let high = start;
-  let low = -start;
-  let nan = false;
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    if (value > high) high = value;
-    else if (value < low) low = value;
-    else if (value !== value) nan = true;
+const FLOAT32_MAGNITUDE_MASK = 0x7fffffff;
+const FLOAT32_INFINITY_BITS = 0x7f800000;
+
+/**
+ * Largest |w| of the values (NaN when one is NaN).
+ * Compares the magnitude bits as integers: for float32 their order is the
+ * order of |w|, NaNs sort above infinity, and the loop has no float branches.
+ */
+export function maxAbsolute(values: Float32Array): number {
+  const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
+  let high0 = 0;
+  let high1 = 0;
+  let i = 0;
+  for (; i + 1 < bits.length; i += 2) {
+    const magnitude0 = bits[i] & FLOAT32_MAGNITUDE_MASK;
+    const magnitude1 = bits[i + 1] & FLOAT32_MAGNITUDE_MASK;
+    if (magnitude0 > high0) high0 = magnitude0;
+    if (magnitude1 > high1) high1 = magnitude1;
   }
-  return nan ? NaN : Math.max(high, -low);
+  if (i < bits.length) high0 = Math.max(high0, bits[i] & FLOAT32_MAGNITUDE_MASK);
+  const high = Math.max(high0, high1);
+  if (high > FLOAT32_INFINITY_BITS) return NaN;
+  return new Float32Array(Int32Array.of(high).buffer)[0];
 }
 
 /**
