@@ -1,11 +1,12 @@
 /**
  * Saves that fail for real (a full disk, a folder the user cannot write, a
  * process killed halfway, a rename refused) must leave the existing file
- * byte for byte as it was, and no temporary file behind.
+ * byte for byte as it was, and no temporary file behind. A save that
+ * succeeds keeps the file's permissions and any symlink to it.
  */
 import { strict as assert } from 'node:assert';
 import { ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ModelFileError, OnnxModel } from '../../src/core';
@@ -69,7 +70,7 @@ function pendingBecause(context: Mocha.Context, reason: string): never {
   context.skip();
 }
 
-describe('saves that fail', () => {
+describe('saving a model atomically', () => {
   let work: string;
   beforeEach(() => { work = mkdtempSync(path.join(tmpdir(), 'onnx-lens-save-')); });
   afterEach(() => rmSync(work, { recursive: true, force: true }));
@@ -196,6 +197,29 @@ describe('saves that fail', () => {
 
       assert.deepEqual(temporariesOf(work, 'model.onnx'), []);
       assert.equal((await OnnxModel.open(target)).proto.docString, 'saved after the crashes');
+    });
+  });
+
+  describe('a save that succeeds keeps what surrounded the old file', () => {
+    it('its permissions', async () => {
+      const target = path.join(work, 'private.onnx');
+      writeFileSync(target, modelBytes(10, 8));
+      chmodSync(target, 0o600);
+      await writeBytesAtomic(target, modelBytes(20, 9));
+      assert.equal(statSync(target).mode & 0o777, 0o600);
+    });
+
+    it('a symlink to it: the file it points to gets the new bytes, the link stays a link', async () => {
+      const real = path.join(work, 'models', 'model.onnx');
+      const link = path.join(work, 'link.onnx');
+      mkdirSync(path.dirname(real));
+      writeFileSync(real, modelBytes(10, 10));
+      symlinkSync(real, link);
+      const saved = modelBytes(20, 11);
+      await writeBytesAtomic(link, saved);
+      assert.ok(lstatSync(link).isSymbolicLink());
+      assert.ok(readFileSync(real).equals(saved));
+      assert.deepEqual(readdirSync(path.dirname(real)), ['model.onnx']);
     });
   });
 

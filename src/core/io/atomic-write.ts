@@ -10,17 +10,22 @@ import { ModelFileError, quote } from '../errors';
  * left by processes that died mid-save are removed first.
  */
 export async function writeFileAtomic(target: string, write: (handle: fs.FileHandle) => Promise<void>): Promise<void> {
-  const folder = path.dirname(target);
-  await removeStaleTemporaries(folder, path.basename(target));
-  const temporary = path.join(folder, temporaryName(path.basename(target), process.pid));
+  // Through a symlink, the file it points to is replaced and the link kept.
+  const destination = await fs.realpath(target).catch(() => target);
+  const folder = path.dirname(destination);
+  await removeStaleTemporaries(folder, path.basename(destination));
+  const temporary = path.join(folder, temporaryName(path.basename(destination), process.pid));
+  const existingMode = await fs.stat(destination).then((stats) => stats.mode & 0o7777, () => undefined);
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(temporary, 'wx');
+    // The replacement keeps the replaced file's permissions: a private model stays private.
+    if (existingMode !== undefined) await handle.chmod(existingMode);
     await write(handle);
     await handle.sync();
     await handle.close();
     handle = undefined;
-    await fs.rename(temporary, target);
+    await fs.rename(temporary, destination);
   } catch (error) {
     await handle?.close().catch(() => undefined);
     await fs.rm(temporary, { force: true }).catch(() => undefined);
