@@ -156,20 +156,35 @@ describe('saving a model atomically', () => {
     const LARGE_WEIGHTS = 16 << 20;
     /** Kill once the temporary file holds more than this fraction of the new model. */
     const KILL_POINTS = [0, 1 / 3, 2 / 3];
+    /** On a busy machine the polling can miss the window; a save that outran its kill is tried again. */
+    const ATTEMPTS_PER_POINT = 5;
 
-    /** Polls the folder until the child's temporary file holds more than `bytes` bytes, and kills the child there. */
-    async function killWhenWritten(child: ChildProcess, folder: string, fileName: string, bytes: number): Promise<string> {
-      const prefix = `.${fileName}.${child.pid}.`;
-      for (;;) {
-        if (child.exitCode !== null) throw new Error('The save finished before it could be killed.');
+    interface KilledSave {
+      readonly temporary: string;
+      /** What the temporary file held once the child was dead; undefined when it had been renamed already. */
+      readonly written: number | undefined;
+    }
+
+    const sizeOf = (filePath: string) => statSync(filePath, { throwIfNoEntry: false })?.size;
+
+    /**
+     * Saves `source` over `target` in a child process and SIGKILLs the child once its temporary file
+     * holds more than `bytes` bytes; undefined when the save finished first.
+     */
+    async function killSaveWhenWritten(source: string, target: string, bytes: number): Promise<KilledSave | undefined> {
+      const child = fork(SAVE_CHILD, [source, target], { stdio: 'ignore' });
+      const folder = path.dirname(target);
+      const prefix = `.${path.basename(target)}.${child.pid}.`;
+      while (child.exitCode === null) {
         const temporary = readdirSync(folder).find((name) => name.startsWith(prefix));
-        if (temporary && statSync(path.join(folder, temporary)).size > bytes) {
+        if (temporary && (sizeOf(path.join(folder, temporary)) ?? 0) > bytes) {
           child.kill('SIGKILL');
           await exited(child);
-          return temporary;
+          return { temporary, written: sizeOf(path.join(folder, temporary)) };
         }
         await new Promise(setImmediate);
       }
+      return undefined;
     }
 
     it('leaves the original whole each time, and the next save removes the dead processes\' temporary files', async function () {
@@ -182,13 +197,23 @@ describe('saving a model atomically', () => {
       writeFileSync(source, large);
 
       for (const point of KILL_POINTS) {
-        const child = fork(SAVE_CHILD, [source, target], { stdio: 'ignore' });
-        const temporary = await killWhenWritten(child, work, 'model.onnx', Math.floor(point * large.length));
-        const written = statSync(path.join(work, temporary)).size;
-        assert.ok(written > point * large.length && written < large.length, `killed with ${written} of ${large.length} bytes written`);
+        const threshold = Math.floor(point * large.length);
+        let partial: KilledSave | undefined;
+        for (let attempt = 1; attempt <= ATTEMPTS_PER_POINT && !partial; attempt++) {
+          const killed = await killSaveWhenWritten(source, target, threshold);
+          if (killed?.written !== undefined && killed.written < large.length) partial = killed;
+          else if (killed?.written === large.length) await assertIntact(target, original);
+          else {
+            // The save completed before the kill: it must have left the whole new model; start again from the original.
+            assert.ok(readFileSync(target).equals(large), `${target} holds neither the original nor the saved model`);
+            writeFileSync(target, original);
+          }
+        }
+        assert.ok(partial, `the save outran the kill ${ATTEMPTS_PER_POINT} times past ${threshold} bytes`);
+        assert.ok(partial.written! > threshold, `killed with ${partial.written} of ${large.length} bytes written`);
         await assertIntact(target, original);
-        // Each save began by removing the temporary file of the save killed before it.
-        assert.deepEqual(temporariesOf(work, 'model.onnx'), [temporary]);
+        // Each save began by removing the temporary files of the saves killed before it.
+        assert.deepEqual(temporariesOf(work, 'model.onnx'), [partial.temporary]);
       }
 
       const reopened = await OnnxModel.open(target);
