@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ExternalDataError, onnx, OnnxModel, TensorDataError } from '../../src/core';
+import { ExternalDataError, ModelFileError, onnx, OnnxModel, TensorDataError } from '../../src/core';
 import { toLong } from '../../src/core/onnx/int64';
 import { DataType, encode, graph, model, node, valueInfo } from '../support/model-builder';
 
@@ -73,6 +73,34 @@ describe('external data', () => {
     assert.deepEqual(await runWithOrt(modelPath), [5, 7, 9]);
     rmSync(path.join(work, 'data'), { recursive: true });
     assert.deepEqual(Array.from(await (await firstWeight(target)).tensor.floats()), Array.from(WEIGHTS));
+    assert.deepEqual(await runWithOrt(target), [5, 7, 9]);
+  });
+
+  it('save-as never replaces a different data file of the same name in the new folder, and writes nothing', async () => {
+    writeWeights(path.join(work, 'data', 'w.bin'));
+    const modelPath = writeModel(work, { location: 'data/w.bin', offset: String(DATA_OFFSET) });
+    const target = path.join(work, 'elsewhere', 'copy.onnx');
+    const theirs = path.join(work, 'elsewhere', 'data', 'w.bin');
+    mkdirSync(path.dirname(theirs), { recursive: true });
+    writeFileSync(theirs, 'the data of another model');
+
+    await assert.rejects((await OnnxModel.open(modelPath)).save(target), (error: unknown) => error instanceof ModelFileError && error.path === target
+      && error.message === `Could not save ${JSON.stringify(target)}: its external data "data/w.bin" would replace a different file of that name in ${JSON.stringify(path.dirname(target))}. Nothing was saved.`);
+
+    assert.equal(readFileSync(theirs, 'utf8'), 'the data of another model');
+    assert.deepEqual(readdirSync(path.dirname(target)), ['data']);
+  });
+
+  it('save-as again into the same folder reuses the data file already copied there', async () => {
+    writeWeights(path.join(work, 'w.bin'));
+    const modelPath = writeModel(work, { location: 'w.bin', offset: String(DATA_OFFSET) });
+    const target = path.join(work, 'elsewhere', 'copy.onnx');
+    mkdirSync(path.dirname(target));
+    const model = await OnnxModel.open(modelPath);
+    await model.save(target);
+    model.proto.docString = 'saved twice';
+    await model.save(target);
+    assert.equal((await OnnxModel.open(target)).proto.docString, 'saved twice');
     assert.deepEqual(await runWithOrt(target), [5, 7, 9]);
   });
 
