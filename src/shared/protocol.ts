@@ -152,21 +152,39 @@ export type HostToWebview =
 
 // ---- Validation (the host trusts nothing the webview sends) ---------------
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
-const isLayerAction = (value: unknown): value is LayerAction => LAYER_ACTIONS.includes(value as LayerAction);
+/** Far longer than any real layer id; bounds what an unknown id can carry into an error message. */
+export const MAX_LAYER_ID_LENGTH = 16_384;
 
-const PARAM_CHECKS: { readonly [K in RequestKind]: (params: Record<string, unknown>) => boolean } = {
-  'run-layer-action': (p) => typeof p.layerId === 'string' && isLayerAction(p.action)
-    && (p.value === undefined || (typeof p.value === 'number' && Number.isFinite(p.value))),
-  'select-layer': (p) => typeof p.layerId === 'string',
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Only the object's own properties count: nothing may come from a crafted or polluted prototype. */
+const field = (record: Record<string, unknown>, key: string): unknown => (Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined);
+const isRequestId = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isLayerId = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_LAYER_ID_LENGTH;
+const isLayerAction = (value: unknown): value is LayerAction => LAYER_ACTIONS.includes(value as LayerAction);
+const isOptionalFinite = (value: unknown): value is number | undefined => value === undefined || (typeof value === 'number' && Number.isFinite(value));
+
+/** Each kind's params, rebuilt from the checked fields alone (anything else the webview sent is left behind). */
+const PARAM_PARSERS: { readonly [K in RequestKind]: (params: Record<string, unknown>) => RequestMap[K]['params'] | undefined } = {
+  'run-layer-action': (params) => {
+    const [layerId, action, value] = [field(params, 'layerId'), field(params, 'action'), field(params, 'value')];
+    if (!isLayerId(layerId) || !isLayerAction(action) || !isOptionalFinite(value)) return undefined;
+    return value === undefined ? { layerId, action } : { layerId, action, value };
+  },
+  'select-layer': (params) => {
+    const layerId = field(params, 'layerId');
+    return isLayerId(layerId) ? { layerId } : undefined;
+  },
 };
 
-/** The message if it is well-formed, undefined otherwise. */
+const isRequestKind = (value: unknown): value is RequestKind => typeof value === 'string' && Object.prototype.hasOwnProperty.call(PARAM_PARSERS, value);
+
+/** A fresh, well-formed copy of the message, or undefined when it is not one the host accepts. */
 export function parseWebviewMessage(message: unknown): WebviewToHost | undefined {
-  if (!isObject(message)) return undefined;
-  if (message.type === 'ready') return { type: 'ready' };
-  if (message.type !== 'request' || !Number.isSafeInteger(message.id) || !isObject(message.params)) return undefined;
-  const check = PARAM_CHECKS[message.kind as RequestKind];
-  if (!check || !Object.prototype.hasOwnProperty.call(PARAM_CHECKS, message.kind as string) || !check(message.params)) return undefined;
-  return message as unknown as RequestMessage;
+  if (!isRecord(message)) return undefined;
+  const type = field(message, 'type');
+  if (type === 'ready') return { type: 'ready' };
+  const [id, kind, params] = [field(message, 'id'), field(message, 'kind'), field(message, 'params')];
+  if (type !== 'request' || !isRequestId(id) || !isRequestKind(kind) || !isRecord(params)) return undefined;
+  const parsed = PARAM_PARSERS[kind](params);
+  return parsed && ({ type: 'request', id, kind, params: parsed } as RequestMessage);
 }

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ExternalDataError, onnx, OnnxModel, TensorDataError } from '../../src/core';
+import { ExternalDataError, ModelFileError, onnx, OnnxModel, TensorDataError } from '../../src/core';
 import { toLong } from '../../src/core/onnx/int64';
 import { DataType, encode, graph, model, node, valueInfo } from '../support/model-builder';
 
@@ -58,15 +58,66 @@ describe('external data', () => {
     assert.deepEqual(Array.from(await weight.tensor.floats()), Array.from(WEIGHTS));
   });
 
-  it('save-as to another folder copies the data so the new model loads there in ONNX Runtime', async () => {
-    writeWeights(path.join(work, 'data', 'w.bin'));
+  it('save-as to another folder copies the data so the new model loads there in ONNX Runtime, leaving the original as it was', async () => {
+    const dataPath = path.join(work, 'data', 'w.bin');
+    writeWeights(dataPath);
     const modelPath = writeModel(work, { location: 'data/w.bin', offset: String(DATA_OFFSET) });
+    const [modelBefore, dataBefore] = [readFileSync(modelPath), readFileSync(dataPath)];
     const target = path.join(work, 'elsewhere', 'copy.onnx');
     mkdirSync(path.dirname(target));
+
     await (await OnnxModel.open(modelPath)).save(target);
+
+    assert.ok(readFileSync(modelPath).equals(modelBefore) && readFileSync(dataPath).equals(dataBefore));
+    assert.ok(readFileSync(path.join(work, 'elsewhere', 'data', 'w.bin')).equals(dataBefore));
+    assert.deepEqual(await runWithOrt(modelPath), [5, 7, 9]);
     rmSync(path.join(work, 'data'), { recursive: true });
     assert.deepEqual(Array.from(await (await firstWeight(target)).tensor.floats()), Array.from(WEIGHTS));
     assert.deepEqual(await runWithOrt(target), [5, 7, 9]);
+  });
+
+  it('save-as never replaces a different data file of the same name in the new folder, and writes nothing', async () => {
+    writeWeights(path.join(work, 'data', 'w.bin'));
+    const modelPath = writeModel(work, { location: 'data/w.bin', offset: String(DATA_OFFSET) });
+    const target = path.join(work, 'elsewhere', 'copy.onnx');
+    const theirs = path.join(work, 'elsewhere', 'data', 'w.bin');
+    mkdirSync(path.dirname(theirs), { recursive: true });
+    writeFileSync(theirs, 'the data of another model');
+
+    await assert.rejects((await OnnxModel.open(modelPath)).save(target), (error: unknown) => error instanceof ModelFileError && error.path === target
+      && error.message === `Could not save ${JSON.stringify(target)}: its external data "data/w.bin" would replace a different file of that name in ${JSON.stringify(path.dirname(target))}. Nothing was saved.`);
+
+    assert.equal(readFileSync(theirs, 'utf8'), 'the data of another model');
+    assert.deepEqual(readdirSync(path.dirname(target)), ['data']);
+  });
+
+  it('save-as again into the same folder reuses the data file already copied there', async () => {
+    writeWeights(path.join(work, 'w.bin'));
+    const modelPath = writeModel(work, { location: 'w.bin', offset: String(DATA_OFFSET) });
+    const target = path.join(work, 'elsewhere', 'copy.onnx');
+    mkdirSync(path.dirname(target));
+    const model = await OnnxModel.open(modelPath);
+    await model.save(target);
+    model.proto.docString = 'saved twice';
+    await model.save(target);
+    assert.equal((await OnnxModel.open(target)).proto.docString, 'saved twice');
+    assert.deepEqual(await runWithOrt(target), [5, 7, 9]);
+  });
+
+  it('save-as refuses to copy data that a symlink leads to outside the folder, and writes nothing', async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'onnx-lens-outside-'));
+    try {
+      writeWeights(path.join(outside, 'secret.bin'));
+      symlinkSync(path.join(outside, 'secret.bin'), path.join(work, 'link.bin'));
+      const modelPath = writeModel(work, { location: 'link.bin' });
+      const target = path.join(work, 'elsewhere', 'copy.onnx');
+      mkdirSync(path.dirname(target));
+      await assert.rejects((await OnnxModel.open(modelPath)).save(target), (error: unknown) =>
+        error instanceof ExternalDataError && /"link.bin", which is refused: it resolves outside the model's folder\./.test(error.message));
+      assert.deepEqual(readdirSync(path.dirname(target)), []);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it('save in the same folder keeps the data file and rewrites only the model, atomically', async () => {
@@ -113,6 +164,26 @@ describe('external data', () => {
     writeWeights(path.join(work, 'w.bin'));
     const modelPath = writeModel(work, { location: 'w.bin', offset: '30' });
     await assert.rejects((await firstWeight(modelPath)).tensor.floats(), /needs 24 bytes at offset 30 of "w.bin", but that file has only 40 bytes\./);
+  });
+
+  it('reports an offset past the end of the file', async () => {
+    writeWeights(path.join(work, 'w.bin'));
+    const modelPath = writeModel(work, { location: 'w.bin', offset: '4096' });
+    await assert.rejects((await firstWeight(modelPath)).tensor.floats(), /needs 24 bytes at offset 4096 of "w.bin", but that file has only 40 bytes\./);
+  });
+
+  it('reports a declared length that runs past the end of the file', async () => {
+    writeWeights(path.join(work, 'w.bin'));
+    const modelPath = writeModel(work, { location: 'w.bin', offset: '20', length: '24' });
+    await assert.rejects((await firstWeight(modelPath)).tensor.floats(), /needs 24 bytes at offset 20 of "w.bin", but that file has only 40 bytes\./);
+  });
+
+  it('refuses an offset that is not a byte count', async () => {
+    for (const offset of ['-8', '1e3', '99999999999999999999']) {
+      const modelPath = writeModel(work, { location: 'w.bin', offset });
+      await assert.rejects(OnnxModel.open(modelPath), (error: unknown) =>
+        error instanceof TensorDataError && error.message.includes(`offset ${JSON.stringify(offset)}, which is not a byte count.`));
+    }
   });
 
   it('refuses a declared length that does not match the shape', async () => {

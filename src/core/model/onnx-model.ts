@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ModelFileError, quote } from '../errors';
 import { copyFileInto, writeBytesAtomic, writeFileAtomic } from '../io/atomic-write';
+import { pathExists, sameFileContent } from '../io/compare-files';
 import { decodeModel, encodeModel } from '../onnx/codec';
 import { onnx } from '../proto';
 import { ExternalDataReader, FolderExternalDataReader } from '../tensor/external-data';
@@ -72,12 +73,13 @@ export class OnnxModel {
    * Saves atomically to `target`. External data files stay where they are when
    * the target is in the same folder; otherwise each is copied next to the new
    * model under the same relative location, so the saved model loads from there.
+   * A different file already at one of those places is never replaced: the save is refused first.
    */
   async save(target: string): Promise<void> {
     const targetFolder = path.dirname(path.resolve(target));
     const reader = this.externalData;
     if (reader instanceof FolderExternalDataReader && path.resolve(reader.folder) !== targetFolder) {
-      await this.copyExternalFiles(reader, targetFolder);
+      await this.copyExternalFiles(reader, target);
     }
     await writeBytesAtomic(target, this.encode());
   }
@@ -92,10 +94,20 @@ export class OnnxModel {
     return [...locations];
   }
 
-  private async copyExternalFiles(reader: FolderExternalDataReader, targetFolder: string): Promise<void> {
+  /** Copies the data files next to `target`, skipping those already there with the same bytes (an earlier Save As). */
+  private async copyExternalFiles(reader: FolderExternalDataReader, target: string): Promise<void> {
+    const targetFolder = path.dirname(path.resolve(target));
+    const copies: { source: string; destination: string }[] = [];
     for (const location of this.externalLocations()) {
       const source = await reader.resolveInside({ tensorName: location, location });
       const destination = path.join(targetFolder, location);
+      if (!(await pathExists(destination))) copies.push({ source, destination });
+      else if (!(await sameFileContent(source, destination))) {
+        throw new ModelFileError(
+          `Could not save ${quote(target)}: its external data ${quote(location)} would replace a different file of that name in ${quote(targetFolder)}. Nothing was saved.`, target);
+      }
+    }
+    for (const { source, destination } of copies) {
       await fs.mkdir(path.dirname(destination), { recursive: true });
       await writeFileAtomic(destination, (handle) => copyFileInto(source, handle));
     }
