@@ -42,7 +42,7 @@ export async function analyzeModel(model: OnnxModel, options: AnalyzeOptions = {
 }
 
 /** Why a weight gets no figures: it is no weight to compress, or its values cannot be known. */
-function reasonToSkip(weight: WeightInfo): string | undefined {
+export function reasonToSkip(weight: WeightInfo): string | undefined {
   const name = quote(weight.name);
   const type = weight.tensor.dataType;
   if (weight.elementCount === 0) return `Tensor ${name} has no elements.`;
@@ -144,7 +144,7 @@ function analyzed(weight: WeightInfo, figures: Extract<AnalysisReply, { ok: true
   return { ...identityOf(weight), status: 'analyzed', ...(realValues ? { realValues } : {}), ...figures };
 }
 
-async function taskFor(weight: WeightInfo, taskId: number, transfer: ArrayBuffer[]): Promise<AnalysisTask> {
+export async function taskFor(weight: WeightInfo, taskId: number, transfer: ArrayBuffer[]): Promise<AnalysisTask> {
   const q = weight.dequantization;
   return {
     taskId,
