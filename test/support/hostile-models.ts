@@ -410,7 +410,7 @@ export function wrongWireType(): { bytes: Uint8Array; offset: number } {
 export function nestedIfs(depth: number): Uint8Array {
   let graphBytes = onnx.GraphProto.encode(graph({ name: 'leaf', nodes: [node('MatMul', ['x', 'W'], ['y'], [], 'leaf_mm')], initializers: [floatTensor('W', [2, 2], [1, 2, 3, 4])] })).finish();
   for (let level = 0; level < depth; level++) {
-    const attribute = concat(lengthDelimited(1, new TextEncoder().encode('then_branch')), Uint8Array.of((20 << 3) | 0, 5), lengthDelimited(6, graphBytes));
+    const attribute = concat(lengthDelimited(1, new TextEncoder().encode('then_branch')), Uint8Array.of(...varint(20 << 3), 5), lengthDelimited(6, graphBytes));
     const ifNode = concat(lengthDelimited(1, new TextEncoder().encode('c')), lengthDelimited(4, new TextEncoder().encode('If')), lengthDelimited(5, attribute));
     graphBytes = lengthDelimited(1, ifNode);
   }
