@@ -3,7 +3,7 @@
  * whole way (openFully) and reports each one as it finishes, so that the
  * parent can tell a hang or a hard crash from progress and resume after it.
  */
-import { OnnxLensError } from '../../src/core';
+import { FolderExternalDataReader, OnnxLensError } from '../../src/core';
 import { fuzzCase, fuzzSeeds } from './hostile-models';
 import { openFully } from './open-fully';
 
@@ -11,6 +11,10 @@ export interface ChildStart {
   readonly seed: number;
   readonly from: number;
   readonly to: number;
+  /** Where external tensors are read from: a folder holding EXTERNAL_DATA_FILE. */
+  readonly externalDataFolder: string;
+  /** For testing the supervisor: die as the kernel's OOM killer would kill, or stall forever, at these case indices. */
+  readonly sabotage?: { readonly dieAt?: number; readonly stallAt?: number };
 }
 
 export type CaseOutcome =
@@ -33,16 +37,21 @@ export interface CaseReport {
   readonly maxRssKb: number;
 }
 
-async function runCases({ seed, from, to }: ChildStart): Promise<void> {
+async function runCases({ seed, from, to, externalDataFolder, sabotage }: ChildStart): Promise<void> {
   const seeds = fuzzSeeds();
+  const externalData = new FolderExternalDataReader(externalDataFolder);
   for (let index = from; index < to; index++) {
+    if (index === sabotage?.dieAt) process.kill(process.pid, 'SIGKILL');
+    while (index === sabotage?.stallAt) {
+      // Busy, as a runaway loop would be: no report ever comes.
+    }
     const started = performance.now();
     let description = `case ${index}: not generated`;
     let result: Pick<CaseReport, 'outcome' | 'error' | 'weightErrors'>;
     try {
       const generated = fuzzCase(seeds, seed, index);
       description = generated.description;
-      const report = await openFully(generated.bytes);
+      const report = await openFully(generated.bytes, externalData);
       result = { outcome: 'opened', weightErrors: report.weightErrors.length };
     } catch (error) {
       result = { outcome: error instanceof OnnxLensError ? 'typed' : 'crash', error: describe(error), weightErrors: 0 };

@@ -24,6 +24,9 @@ export interface FuzzCase {
 
 const bytesOf = (array: ArrayBufferView) => new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 
+/** The file the seeds' external tensor points to: its two floats, then spare bytes for mutated offsets and lengths. */
+export const EXTERNAL_DATA_FILE = { name: 'weights.bin', bytes: bytesOf(Float32Array.of(1.5, -2.5, 0, 0, 3, 4, 5, 6)) };
+
 /** A small model with one of each thing the open path reads: every storage, many data types, quantized, sparse and nested weights. */
 export function kitchenSinkModel(): onnx.ModelProto {
   const int8 = Int8Array.from(randomFloats(32, 1, 100), Math.round);
@@ -62,7 +65,7 @@ export function kitchenSinkModel(): onnx.ModelProto {
       floatTensor('E', [6, 2], randomFloats(12, 5)),
       onnx.TensorProto.create({
         name: 'X', dataType: DataType.FLOAT, dims: [toLong(2)], dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-        externalData: [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '0' }, { key: 'length', value: '8' }],
+        externalData: [{ key: 'location', value: EXTERNAL_DATA_FILE.name }, { key: 'offset', value: '0' }, { key: 'length', value: '8' }],
       }),
     ],
     sparseInitializers: [sparseLinear, sparseCoords],
@@ -238,7 +241,7 @@ function isMessage(value: object): boolean {
 const HOSTILE_INT64 = [-1n, -3n, -(2n ** 63n), 2n ** 53n + 1n, 2n ** 63n - 1n, 10n ** 12n, 0n, 2n ** 31n, 2n ** 32n + 1n, 7n, 1n];
 const OP_TYPES = ['Constant', 'DequantizeLinear', 'If', 'Loop', 'Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Mul', 'Gather', 'LSTM', ''];
 const ATTRIBUTE_NAMES = ['axis', 'block_size', 'transA', 'transB', 'value', 'value_float', 'value_floats', 'value_int', 'value_ints', 'value_string', 'value_strings', 'sparse_value', 'body'];
-const LOCATIONS = ['weights.bin', '../weights.bin', '/etc/passwd', '', 'C:\\w.bin', 'a\0b'];
+const LOCATIONS = ['weights.bin', 'missing.bin', 'sub/../weights.bin', '../weights.bin', '/etc/passwd', '', 'C:\\w.bin', 'a\0b'];
 const BYTE_COUNTS = ['0', '8', '-1', '1e99', '99999999999999999999', 'x'];
 
 const hostileLong = (random: Random) => toLong(random.pick(HOSTILE_INT64));

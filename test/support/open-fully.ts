@@ -4,7 +4,7 @@
  * every weight's values, the text view, and each weight's analysis figures
  * (the synchronous computation the analysis workers run, here in-thread).
  */
-import { OnnxLensError, OnnxModel } from '../../src/core';
+import { ExternalDataReader, OnnxLensError, OnnxModel } from '../../src/core';
 import { reasonToSkip, taskFor } from '../../src/core/analysis/analyze-model';
 import { analyzeValues } from '../../src/core/analysis/analyze-values';
 import { realValuesOf } from '../../src/core/analysis/real-values';
@@ -22,8 +22,8 @@ export interface OpenReport {
  * Opens `bytes` the whole way. A typed error that stops the open is thrown;
  * typed errors of single weights are collected; any other error is thrown as is.
  */
-export async function openFully(bytes: Uint8Array): Promise<OpenReport> {
-  const model = OnnxModel.fromBytes(bytes);
+export async function openFully(bytes: Uint8Array, externalData?: ExternalDataReader): Promise<OpenReport> {
+  const model = OnnxModel.fromBytes(bytes, { externalData });
   model.overview();
   model.layers();
   const textLines = modelToText(model.proto).length;
