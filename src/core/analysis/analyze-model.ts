@@ -193,7 +193,12 @@ class ProgressTracker {
     this.layers = layers.map(describeLayer);
     for (const layer of this.layers) {
       this.missing.set(layer, new Set(layer.weights.map((entry) => entry.id)));
-      for (const entry of layer.weights) this.layersOf.set(entry.id, [...(this.layersOf.get(entry.id) ?? []), layer]);
+      // Appended in place: copying the list per layer was quadratic for a weight shared by a million nodes.
+      for (const entry of layer.weights) {
+        const known = this.layersOf.get(entry.id);
+        if (known) known.push(layer);
+        else this.layersOf.set(entry.id, [layer]);
+      }
     }
   }
 
