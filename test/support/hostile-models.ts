@@ -81,6 +81,7 @@ export function kitchenSinkModel(): onnx.ModelProto {
       node('Add', ['SP', 'SC'], ['sp'], [], 'sparse_add'),
       node('Reshape', ['m4', 'shape'], ['y'], [], 'reshape'),
       node('Loop', ['', 'cond0'], ['looped'], [attr.graph('body', loopBody)], 'loop'),
+      node('Branches', ['x'], ['branched'], [{ name: 'branches', type: onnx.AttributeProto.AttributeType.GRAPHS, graphs: [then, loopBody] }], 'branches', 'local'),
       node('Block', ['x', 'BF', 'F8', 'D', 'U4', 'S', 'C', 'X'], ['fn_out'], [], 'call', 'local'),
       constantNode('c_tensor', attr.tensor('value', floatTensor('', [2, 2], [1, 0, 0, 1]))),
       constantNode('c_ints', attr.ints('value_ints', [3, 1, 4])),
@@ -93,6 +94,11 @@ export function kitchenSinkModel(): onnx.ModelProto {
     node: [constantNode('fw', attr.tensor('value', floatTensor('', [8, 8], randomFloats(64, 6)))), node('MatMul', ['a', 'fw'], ['b'], [], 'fn_mm')],
   };
   const m = model(g, { functions: [block], extraOpsets: [{ domain: 'local', version: 1 }] });
+  m.trainingInfo = [{
+    initialization: graph({ name: 'init', nodes: [constantNode('step', attr.int('value_int', 0))] }),
+    algorithm: graph({ name: 'train', nodes: [node('Mul', ['W', 'lr'], ['W_step'], [], 'update')], initializers: [floatTensor('lr', [1], [0.01])] }),
+    updateBinding: [{ key: 'W', value: 'W_step' }],
+  }];
   m.docString = 'every kind of weight';
   m.metadataProps = [{ key: 'author', value: 'tests' }];
   return m;
