@@ -22,8 +22,7 @@ const CASE_TIMEOUT_MS = 10_000;
 
 function listFailures(kind: string, seed: number, failures: readonly Failure[]): string {
   // A case that hung or killed its child never said what it was: generate it again here.
-  const seeds = failures.length > 0 ? fuzzSeeds() : [];
-  const describe = (f: Failure) => f.description || fuzzCase(seeds, seed, f.index).description;
+  const describe = (f: Failure) => f.description || fuzzCase(fuzzSeeds(), seed, f.index).description;
   return failures.map((f) => `  ${kind} seed ${seed} index ${f.index} (${describe(f)}): ${f.error}\n`).join('');
 }
 

@@ -105,10 +105,17 @@ export function kitchenSinkModel(): onnx.ModelProto {
 }
 
 /** Models the fuzz loop mutates: built ones (small, so many per second) and every real trained model. */
-export function fuzzSeeds(): Seed[] {
+export interface SeedCorpus {
+  readonly built: readonly Seed[];
+  readonly real: readonly Seed[];
+}
+
+export function fuzzSeeds(): SeedCorpus {
   const tiny = model(graph({ nodes: [node('MatMul', ['x', 'W'], ['y'], [], 'mm')], initializers: [floatTensor('W', [2, 2], [1, 2, 3, 4])] }));
-  const real = Object.entries(REAL_MODELS).map(([name, file]) => ({ name, bytes: new Uint8Array(readFileSync(file)) }));
-  return [{ name: 'kitchenSink', bytes: encode(kitchenSinkModel()) }, { name: 'tiny', bytes: encode(tiny) }, ...real];
+  return {
+    built: [{ name: 'kitchenSink', bytes: encode(kitchenSinkModel()) }, { name: 'tiny', bytes: encode(tiny) }],
+    real: Object.entries(REAL_MODELS).map(([name, file]) => ({ name, bytes: new Uint8Array(readFileSync(file)) })),
+  };
 }
 
 /** A seeded source of choices. */
@@ -137,10 +144,10 @@ export class Random {
  * or in its decoded fields (then maybe at the byte level too). The same
  * (seed, index) always gives the same bytes.
  */
-export function fuzzCase(seeds: readonly Seed[], seed: number, index: number): FuzzCase {
+export function fuzzCase(seeds: SeedCorpus, seed: number, index: number): FuzzCase {
   const random = new Random((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
   // The built seeds are small and reach every code path; real models are slower and come one time in eight.
-  const source = random.chance(7 / 8) ? seeds[random.int(2)] : seeds[2 + random.int(seeds.length - 2)];
+  const source = random.pick(random.chance(7 / 8) ? seeds.built : seeds.real);
   const steps: string[] = [];
   let bytes = source.bytes;
   if (random.chance(0.4)) {
