@@ -42,7 +42,7 @@ export async function analyzeModel(model: OnnxModel, options: AnalyzeOptions = {
 }
 
 /** Why a weight gets no figures: it is no weight to compress, or its values cannot be known. */
-function reasonToSkip(weight: WeightInfo): string | undefined {
+export function reasonToSkip(weight: WeightInfo): string | undefined {
   const name = quote(weight.name);
   const type = weight.tensor.dataType;
   if (weight.elementCount === 0) return `Tensor ${name} has no elements.`;
@@ -149,7 +149,7 @@ function linearDequantization(weight: WeightInfo): Dequantization | undefined {
   return weight.dequantization?.kind === 'linear' ? weight.dequantization : undefined;
 }
 
-async function taskFor(weight: WeightInfo, taskId: number, transfer: ArrayBuffer[]): Promise<AnalysisTask> {
+export async function taskFor(weight: WeightInfo, taskId: number, transfer: ArrayBuffer[]): Promise<AnalysisTask> {
   const q = linearDequantization(weight);
   return {
     taskId,
@@ -198,7 +198,12 @@ class ProgressTracker {
     this.layers = layers.map(describeLayer);
     for (const layer of this.layers) {
       this.missing.set(layer, new Set(layer.weights.map((entry) => entry.id)));
-      for (const entry of layer.weights) this.layersOf.set(entry.id, [...(this.layersOf.get(entry.id) ?? []), layer]);
+      // Appended in place: copying the list per layer was quadratic for a weight shared by a million nodes.
+      for (const entry of layer.weights) {
+        const known = this.layersOf.get(entry.id);
+        if (known) known.push(layer);
+        else this.layersOf.set(entry.id, [layer]);
+      }
     }
   }
 

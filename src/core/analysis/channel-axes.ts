@@ -43,10 +43,16 @@ export function analysisAxesOf(weight: WeightInfo): AnalysisAxes {
   const uses: WeightUse[] = weight.dequantization?.uses ?? weight.uses;
   for (const use of uses) {
     const rule = isDefaultDomain(use.node.domain) ? RULES[use.node.opType]?.[use.inputIndex] : undefined;
-    if (rule) return rule(rank, use.node.proto);
+    const chosen = rule?.(rank, use.node.proto);
+    // A malformed model can hand an op a weight of a rank its rule does not expect (a rank-2 LSTM weight): no rule then.
+    if (chosen && withinRank(chosen, rank)) return chosen;
   }
   // Ops without a rule (Slice, Reshape, Mul...) get PyTorch's layout.
   return OUTPUT_FIRST(rank, {});
+}
+
+function withinRank(chosen: AnalysisAxes, rank: number): boolean {
+  return [chosen.channelAxis ?? 0, ...(chosen.blockAxes ?? [])].every((axis) => axis >= 0 && axis < rank);
 }
 
 function attribute(node: onnx.INodeProto, name: string): number {

@@ -10,6 +10,9 @@ import { axisLayout, FloatArray } from '../quant/quantize-math';
 import { TensorView } from '../tensor/tensor-view';
 import { AnalysisTask, TensorPayload } from './analysis-protocol';
 
+/** The most elements a sparse weight's dense form may have: it is allocated whole to analyze it (1 GiB as float32). */
+export const MAX_DENSE_ELEMENTS = 2 ** 28;
+
 export interface RealValues {
   readonly values: FloatArray;
   /** Passes over the data before the analysis: decoding copies, densifying, dequantizing. */
@@ -57,7 +60,7 @@ function viewOf(payload: TensorPayload): TensorView {
 
 /** Sparse values placed at their indices: linear [nnz] or coordinates [nnz, rank]. */
 async function densify(name: string, values: FloatArray, dims: readonly number[], indicesPayload: TensorPayload): Promise<FloatArray> {
-  const count = dims.reduce((a, b) => a * b, 1);
+  const count = denseElementCount(name, dims);
   const dense = values instanceof Float64Array ? new Float64Array(count) : new Float32Array(count);
   const indices = Array.from(await viewOf(indicesPayload).values() as ArrayLike<number | bigint>, Number);
   const perValue = indicesPayload.dims.length === 2 ? dims.length : 1;
@@ -70,6 +73,19 @@ async function densify(name: string, values: FloatArray, dims: readonly number[]
     dense[index] = values[j];
   }
   return dense;
+}
+
+/** The element count of a sparse weight's dense shape, refused when the shape is no size or too large to allocate. */
+function denseElementCount(name: string, dims: readonly number[]): number {
+  if (dims.some((dim) => !Number.isSafeInteger(dim) || dim < 0)) {
+    throw new TensorDataError(`Sparse weight ${quote(name)} declares dense shape [${dims.join(',')}], which is not a valid shape.`, name);
+  }
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count > MAX_DENSE_ELEMENTS) {
+    throw new TensorDataError(
+      `Sparse weight ${quote(name)} declares dense shape [${dims.join(',')}], ${count} elements, more than the ${MAX_DENSE_ELEMENTS} its analysis can hold.`, name);
+  }
+  return count;
 }
 
 /** DequantizeLinear's arithmetic in float32: per tensor, per axis, or per block along the axis. */
@@ -96,6 +112,9 @@ function groupIndexer(
   name: string, node: string, dims: readonly number[], scaleCount: number, axis: number, blockSize: number,
 ): (index: number) => number {
   if (scaleCount === 1) return () => 0;
+  if (axis < -dims.length || axis >= dims.length) {
+    throw new TensorDataError(`DequantizeLinear ${quote(node)} has axis ${axis}, outside ${quote(name)} [${dims.join(',')}].`, name);
+  }
   const { outer, size, inner } = axisLayout(dims, axis);
   const expected = blockSize > 0 ? outer * Math.ceil(size / blockSize) * inner : size;
   if (scaleCount !== expected) {

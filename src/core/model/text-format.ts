@@ -27,42 +27,42 @@ export function modelToText(model: onnx.IModelProto): TextLine[] {
     { text: `${INDENT}producer_name: ${JSON.stringify(oneLine(model.producerName ?? ''))}` },
     { text: '>' },
   ];
-  if (model.graph) lines.push(...graphLines(model.graph, 'main', ''));
+  if (model.graph) addGraphLines(lines, model.graph, 'main', '');
   forEachGraphScope(model, (scope) => {
     if (scope.graph || scope.parent) return;
     lines.push({ text: '' }, { text: `${scope.path.replace(/^function /, '<function ')}>` }, { text: '{' });
-    scope.nodes.forEach((node, index) => lines.push(...nodeLines(node, index, scope.path, INDENT)));
+    scope.nodes.forEach((node, index) => addNodeLines(lines, node, index, scope.path, INDENT));
     lines.push({ text: '}' });
   });
   return lines;
 }
 
-function graphLines(graph: onnx.IGraphProto, scope: string, indent: string): TextLine[] {
+// The add* functions append to `lines` rather than return arrays to spread: spreading a million lines into push() overflows the stack.
+function addGraphLines(lines: TextLine[], graph: onnx.IGraphProto, scope: string, indent: string): void {
   const values = (list: onnx.IValueInfoProto[] | null | undefined) => (list ?? []).map((v) => `${describeType(v.type ?? undefined)} ${name(v.name)}`).join(', ');
   const initializers = (graph.initializer ?? []).map((t) => `${dataTypeName(t.dataType ?? 0)}[${(t.dims ?? []).join(',')}] ${name(t.name)}`);
-  const lines: TextLine[] = [{ text: `${indent}${name(graph.name || 'graph')} (${values(graph.input)}) => (${values(graph.output)})` }];
+  lines.push({ text: `${indent}${name(graph.name || 'graph')} (${values(graph.input)}) => (${values(graph.output)})` });
   if (initializers.length > 0) lines.push({ text: `${indent}${INDENT}<${initializers.join(', ')}>` });
   lines.push({ text: `${indent}{` });
-  (graph.node ?? []).forEach((node, index) => lines.push(...nodeLines(node, index, scope, indent + INDENT)));
+  (graph.node ?? []).forEach((node, index) => addNodeLines(lines, node, index, scope, indent + INDENT));
   lines.push({ text: `${indent}}` });
-  return lines;
 }
 
-function nodeLines(node: onnx.INodeProto, index: number, scope: string, indent: string): TextLine[] {
+function addNodeLines(lines: TextLine[], node: onnx.INodeProto, index: number, scope: string, indent: string): void {
   const label = nodeLabel(node, index);
   const op = node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${node.opType}` : node.opType ?? '';
   const attributes = (node.attribute ?? []).filter((a) => !a.g && !(a.graphs ?? []).length).map(attributeText);
   const outputs = (node.output ?? []).map(name).join(', ');
   const text = `${indent}${outputs} = ${op}${attributes.length ? ` <${attributes.join(', ')}>` : ''} (${(node.input ?? []).map(name).join(', ')})`;
-  const lines: TextLine[] = [{ text, node: { scope, label } }];
+  lines.push({ text, node: { scope, label } });
   for (const attribute of node.attribute ?? []) {
     const graphs = attribute.g ? [attribute.g] : attribute.graphs ?? [];
     graphs.forEach((graph, position) => {
       const suffix = attribute.g ? attribute.name ?? '' : `${attribute.name ?? ''}[${position}]`;
-      lines.push({ text: `${indent}${INDENT}${name(suffix)}: graph =` }, ...graphLines(graph, `${scope}/${label}.${suffix}`, indent + INDENT + INDENT));
+      lines.push({ text: `${indent}${INDENT}${name(suffix)}: graph =` });
+      addGraphLines(lines, graph, `${scope}/${label}.${suffix}`, indent + INDENT + INDENT);
     });
   }
-  return lines;
 }
 
 function attributeText(attribute: onnx.IAttributeProto): string {

@@ -91,7 +91,7 @@ export function discoverWeights(model: onnx.IModelProto, externalReader?: Extern
   forEachGraphScope(model, (scope) => {
     const names = collectScopeNames(scope, scope.parent && namesByScope.get(scope.parent), externalReader);
     namesByScope.set(scope, names);
-    all.push(...names.weights.values());
+    for (const weight of names.weights.values()) all.push(weight);
     resolveUses(scope, names);
   });
   return all;

@@ -50,7 +50,8 @@ export function checkKnownFieldsWereDecoded(model: object, fileBytes: Uint8Array
     }
     for (const value of Object.values(message)) {
       if (Array.isArray(value)) {
-        if (value.length > 0 && typeNameOf(value[0])) pending.push(...value);
+        // One push per element: spreading a million nodes into push() overflows the stack.
+        if (value.length > 0 && typeNameOf(value[0])) for (const item of value) pending.push(item);
       } else if (typeNameOf(value)) {
         pending.push(value);
       }
