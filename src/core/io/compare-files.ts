@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 
+/** Whether anything is at the path, a dangling symlink included. */
 export async function pathExists(filePath: string): Promise<boolean> {
   return fs.lstat(filePath).then(() => true, () => false);
 }
