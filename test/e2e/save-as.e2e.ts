@@ -8,7 +8,7 @@ import { onnx, OnnxModel } from '../../src/core';
 import { toLong } from '../../src/core/onnx/int64';
 import { DataType, encode, graph, model, node, randomFloats, valueInfo } from '../support/model-builder';
 import {
-  chooseMenuItemOnceSettled, E2eSession, editorTab, openFile, quickInputField, runPaletteCommand, saveFailureScreenshot, startSession, StepScreenshots,
+  chooseMenuItemOnceSettled, E2eSession, editorTab, explorerItem, openFile, quickInputField, runPaletteCommand, saveFailureScreenshot, startSession, StepScreenshots,
   STEP_TIMEOUT_MS, waitForInputValue, waitForText, webviewFrame,
 } from './support';
 
@@ -84,6 +84,12 @@ async function quantizeFirstLayer(page: Page, frame: FrameLocator): Promise<void
   await expectTabDirty(page, MODEL_NAME, true);
 }
 
+/** Quick Open would rank the recently saved model-int8.onnx first for "model.onnx": the Explorer names the file exactly. */
+async function openFromExplorer(page: Page, fileName: string): Promise<void> {
+  await explorerItem(page, fileName).click({ timeout: STEP_TIMEOUT_MS });
+  await editorTab(page, fileName).waitFor({ timeout: STEP_TIMEOUT_MS });
+}
+
 /** File: Save As… in code-server asks for the path in a quick input (the "simple" file dialog). */
 async function saveAsThroughSimpleDialog(page: Page, absolutePath: string): Promise<void> {
   await runPaletteCommand(page, 'File: Save As...');
@@ -146,7 +152,7 @@ describe('Save As and Revert of an edited model with external data, in a real VS
     assert.deepEqual(readFileSync(path.join(workspaceDir, DATA_LOCATION)), Buffer.from(built.data), 'the original data file is unchanged');
     assert.deepEqual(await runInOrt(originalPath), originalOutputs, 'the original still runs as before');
 
-    await openFile(page, MODEL_NAME);
+    await openFromExplorer(page, MODEL_NAME);
     await frame.locator('[data-testid=overview] h1').getByText(MODEL_NAME).waitFor({ timeout: STEP_TIMEOUT_MS });
     await screenshots.take('the original opened again');
     await waitForText(page, layerRow(frame, FIRST_LAYER).locator('.cell').nth(3), /^float32$/);
@@ -156,7 +162,7 @@ describe('Save As and Revert of an edited model with external data, in a real VS
   it('reverts an edit: the saved state comes back, not dirty and without the delta', async function () {
     const page = session!.page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
-    await openFile(page, MODEL_NAME);
+    await openFromExplorer(page, MODEL_NAME);
     const frame = webviewFrame(page);
     await frame.locator('[data-testid=overview] h1').getByText(MODEL_NAME).waitFor({ timeout: STEP_TIMEOUT_MS });
     const weightTypeBefore = await layerRow(frame, FIRST_LAYER).locator('.cell').nth(3).innerText();

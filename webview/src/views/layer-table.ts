@@ -30,6 +30,7 @@ export class LayerTable {
   private data: TableData = { layers: [], statistics: new Map(), deltas: new Map() };
   /** The row under the keyboard cursor: it follows the selection, and Ctrl+arrows move it alone. */
   private cursorId?: string;
+  private renderScheduled = false;
 
   constructor(private readonly onSelect: (layerId: string) => void) {
     this.rows = h('div', { class: 'rows', role: 'rowgroup' });
@@ -48,7 +49,17 @@ export class LayerTable {
     this.data = data;
     this.element.setAttribute('aria-rowcount', String(data.layers.length));
     this.spacer.style.height = `${data.layers.length * ROW_HEIGHT}px`;
-    this.render();
+    this.scheduleRender();
+  }
+
+  /** Updates come in bursts while statistics stream in: the rows are drawn once per frame, not once per update. */
+  private scheduleRender(): void {
+    if (this.renderScheduled) return;
+    this.renderScheduled = true;
+    requestAnimationFrame(() => {
+      this.renderScheduled = false;
+      this.render();
+    });
   }
 
   private render(): void {
