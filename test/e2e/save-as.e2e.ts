@@ -91,12 +91,16 @@ async function openFromExplorer(page: Page, fileName: string): Promise<void> {
 }
 
 /** File: Save As… in code-server asks for the path in a quick input (the "simple" file dialog). */
-async function saveAsThroughSimpleDialog(page: Page, absolutePath: string): Promise<void> {
+async function saveAsThroughSimpleDialog(page: Page, currentPath: string, absolutePath: string): Promise<void> {
   await runPaletteCommand(page, 'File: Save As...');
+  // The dialog replaces the palette in the same input and starts at the current file's path.
+  await waitForInputValue(page, quickInputField(page), currentPath);
   await quickInputField(page).fill(absolutePath, { timeout: STEP_TIMEOUT_MS });
   // The dialog completes folder names as it goes: accept only once it holds exactly the path.
   await waitForInputValue(page, quickInputField(page), absolutePath);
-  await page.keyboard.press('Enter');
+  // Enter pressed while it was still reading the folder was lost once: accept after it lists the folder's README.txt.
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'README.txt' }).waitFor({ timeout: STEP_TIMEOUT_MS });
+  await page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).click({ timeout: STEP_TIMEOUT_MS });
 }
 
 describe('Save As and Revert of an edited model with external data, in a real VS Code (code-server)', function () {
@@ -133,7 +137,7 @@ describe('Save As and Revert of an edited model with external data, in a real VS
     await screenshots.take('edited');
 
     const targetPath = path.join(workspaceDir, SAVED_AS);
-    await saveAsThroughSimpleDialog(page, targetPath);
+    await saveAsThroughSimpleDialog(page, originalPath, targetPath);
     await editorTab(page, path.basename(SAVED_AS)).waitFor({ timeout: STEP_TIMEOUT_MS });
     await frame.locator('[data-testid=overview] h1').getByText(path.basename(SAVED_AS)).waitFor({ timeout: STEP_TIMEOUT_MS });
     await expectTabDirty(page, path.basename(SAVED_AS), false);
