@@ -81,8 +81,8 @@ export class LayerTable {
     const selected = layer.id === this.data.selectedId;
     const cursor = layer.id === this.cursorId;
     const row = h('div', {
-      id: `layer-row-${index}`, class: `row${selected ? ' selected' : ''}${cursor ? ' cursor' : ''}`, role: 'row', 'aria-rowindex': index + 1,
-      'aria-selected': selected,
+      id: `layer-row-${index}`, class: `row${selected ? ' selected' : ''}${cursor ? ' cursor' : ''}`, role: 'row',
+      'aria-rowindex': index + 1, 'aria-selected': selected,
       'data-layer-id': layer.id, 'data-vscode-context': JSON.stringify(menuContext(layer)),
     },
     cell(layer.name, layer.scope ? `${layer.scope} / ${layer.name}` : layer.name),
@@ -104,6 +104,7 @@ export class LayerTable {
     const { layers } = this.data;
     if (layers.length === 0) return;
     const current = Math.max(0, layers.findIndex((layer) => layer.id === this.cursorId));
+    const moves = this.moves();
     if (event.key === 'Enter' || event.key === ' ') {
       event.preventDefault();
       this.onSelect(layers[current].id);
@@ -111,9 +112,9 @@ export class LayerTable {
       // Handled here, the browser opens no menu of its own on the table; VS Code's opens on the cursor row.
       event.preventDefault();
       this.openRowMenu(current);
-    } else if (event.key in this.moves()) {
+    } else if (event.key in moves) {
       event.preventDefault();
-      const next = Math.min(layers.length - 1, Math.max(0, current + this.moves()[event.key]));
+      const next = Math.min(layers.length - 1, Math.max(0, current + moves[event.key]));
       this.cursorId = layers[next].id;
       this.scrollIntoView(next);
       if (event.ctrlKey || event.metaKey) this.render();
