@@ -7,21 +7,30 @@ export interface StatisticsSink {
   onProgress(done: number, total: number): void;
 }
 
-/** Analyses the model in worker threads and streams each table layer's statistics as soon as its weights are done. */
+/** How often statistics go to the webview: one message per weight would flood it on models of thousands of layers. */
+const STREAM_INTERVAL_MS = 100;
+
+/** Analyses the model in worker threads and streams the table layers' statistics as their weights are done, a batch at a time. */
 export async function streamStatistics(model: OnnxModel, layers: readonly Layer[], signal: AbortSignal, sink: StatisticsSink): Promise<void> {
   const wanted = new Map(layers.map((layer) => [layerId(layer), layer]));
   const analysed = new Map<string, WeightAnalysis>();
+  let pending: LayerStatistics[] = [];
+  let lastSent = 0;
   await analyzeModel(model, {
     signal,
     onProgress: (progress) => {
       analysed.set(progress.weight.id, progress.weight);
-      const ready = progress.completedLayers.flatMap((done) => {
+      for (const done of progress.completedLayers) {
         const layer = wanted.get(layerIdOf(done.scope, done.node));
         const statistics = layer && toLayerStatistics(layer, analysed);
-        return statistics ? [statistics] : [];
-      });
-      if (ready.length > 0) sink.onStatistics(ready);
+        if (statistics) pending.push(statistics);
+      }
+      const finished = progress.weightsDone === progress.weightsTotal;
+      if (!finished && Date.now() - lastSent < STREAM_INTERVAL_MS) return;
+      if (pending.length > 0) sink.onStatistics(pending);
       sink.onProgress(progress.weightsDone, progress.weightsTotal);
+      pending = [];
+      lastSent = Date.now();
     },
   });
 }

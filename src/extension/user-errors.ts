@@ -11,6 +11,11 @@ export function messageOf(error: unknown): string {
 }
 
 export function showError(error: unknown): void {
-  if (error instanceof vscode.CancellationError) return;
+  if (isCancellation(error)) return;
   void vscode.window.showErrorMessage(messageOf(error));
+}
+
+/** The user cancelled: a token's CancellationError, or the AbortError of the signal a progress notification's Cancel aborts. */
+function isCancellation(error: unknown): boolean {
+  return error instanceof vscode.CancellationError || (error instanceof Error && error.name === 'AbortError');
 }

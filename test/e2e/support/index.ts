@@ -5,3 +5,4 @@ export * from './screenshots';
 export * from './session';
 export * from './workbench-actions';
 export * from './workspace';
+export * from './workbench-widgets';
