@@ -12,8 +12,6 @@ import {
 const MODEL_NAME = 'hello_deepa.onnx';
 const MODEL_SOURCE = path.join(REPO_ROOT, 'node_modules', 'openwakeword-js', 'models', MODEL_NAME);
 
-/** The web workbench saves edits after a second by default; these tests need to see them unsaved. */
-const NO_AUTO_SAVE = { 'files.autoSave': 'off' };
 
 const ALWAYS_LISTED = 'ONNX Lens: Inspect Model (Text Report)';
 const MODEL_COMMANDS = ['Quantize Model…', 'Prune Model…', 'Measure Latency', 'Compare with Saved File'].map((title) => `ONNX Lens: ${title}`);
@@ -86,7 +84,7 @@ describe('model-level actions in a real VS Code (code-server)', function () {
   before(async function () {
     session = await startSession({
       name: 'model-actions', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE }, 'notes.txt': { content: 'not a model\n' } },
-      settings: { 'onnxLens.measure.runs': 30, ...NO_AUTO_SAVE },
+      settings: { 'onnxLens.measure.runs': 30 },
     });
   });
 
@@ -184,7 +182,7 @@ describe('cancelling a measurement in a real VS Code (code-server)', function ()
   before(async function () {
     // Enough rounds that the measurement is still running when Cancel is pressed.
     session = await startSession({
-      name: 'model-actions-cancel', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } }, settings: { 'onnxLens.measure.runs': 1_000_000, ...NO_AUTO_SAVE },
+      name: 'model-actions-cancel', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } }, settings: { 'onnxLens.measure.runs': 1_000_000 },
     });
   });
 

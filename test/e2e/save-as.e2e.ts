@@ -110,8 +110,6 @@ describe('Save As and Revert of an edited model with external data, in a real VS
   before(async function () {
     session = await startSession({
       name: 'save-as',
-      // The web workbench saves edits after a second by default; these tests need to see them unsaved.
-      settings: { 'files.autoSave': 'off' },
       files: { [MODEL_NAME]: { content: built.model }, [DATA_LOCATION]: { content: built.data }, 'exported/README.txt': { content: 'Saved copies.\n' } },
     });
   });

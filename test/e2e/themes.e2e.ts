@@ -87,7 +87,7 @@ describe('the ONNX Lens editor in light, dark and high-contrast themes, by keybo
   let session: E2eSession | undefined;
 
   before(async function () {
-    session = await startSession({ name: 'themes', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } }, settings: { 'files.autoSave': 'off' } });
+    session = await startSession({ name: 'themes', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } } });
   });
 
   afterEach(async function () {

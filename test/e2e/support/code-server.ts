@@ -13,6 +13,8 @@ export const CLEAN_WORKBENCH_SETTINGS: Readonly<Record<string, unknown>> = {
   'workbench.startupEditor': 'none',
   'chat.disableAIFeatures': true,
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  // The browser build saves after a delay by default, which would clear the dirty marker the tests check.
+  'files.autoSave': 'off',
 };
 
 export interface CodeServerOptions {
