@@ -12,7 +12,6 @@ import {
 const MODEL_NAME = 'hello_deepa.onnx';
 const MODEL_SOURCE = path.join(REPO_ROOT, 'node_modules', 'openwakeword-js', 'models', MODEL_NAME);
 
-
 const ALWAYS_LISTED = 'ONNX Lens: Inspect Model (Text Report)';
 const MODEL_COMMANDS = ['Quantize Model…', 'Prune Model…', 'Measure Latency', 'Compare with Saved File'].map((title) => `ONNX Lens: ${title}`);
 const LAYER_COMMANDS = ['Quantize This Layer (int8)', 'Quantize This Layer (dynamic int8)', 'Prune to Sparsity…', "Measure This Layer's Effect"]
