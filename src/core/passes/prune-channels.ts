@@ -107,7 +107,7 @@ export async function pruneChannels(model: OnnxModel, options: PruneChannelsOpti
 /** Follows a producer's output channels to the next layers, or says why they cannot be followed (a sentence fragment). */
 export function followChannels(rewriter: ModelRewriter, layer: Layer, dimsOf: Dims): ChannelChain | string {
   const node = layer.node;
-  const weightAt = (ref: NodeRef, slot: number) => rewriter.layers.find((l) => l.node.proto === ref.proto)?.weights.find((w) => w.inputIndex === slot && !w.viaDequantize)?.weight;
+  const weightAt = (ref: NodeRef, slot: number) => rewriter.layerOf(ref.proto)?.weights.find((w) => w.inputIndex === slot && !w.viaDequantize)?.weight;
   const start = producerSlices(node, weightAt, dimsOf);
   if (typeof start === 'string') return start;
   const channels = dimsOf(start.slices[0].weight)[start.slices[0].axis];

@@ -34,6 +34,9 @@ export class ModelRewriter {
   private readonly scopes = new Map<string, ScopeState>();
   private readonly ambiguousScopes = new Set<string>();
   private readonly names: Set<string>;
+  private readonly layerByNode: Map<onnx.INodeProto, Layer>;
+  /** Per scope, the readers of each value, indexed on first use (the node lists do not change before finish()). */
+  private readonly readerIndex = new Map<string, Map<string, { node: NodeRef; slot: number }[]>>();
   private nodesAdded = 0;
   private nodesRemoved = 0;
 
@@ -42,6 +45,7 @@ export class ModelRewriter {
     this.externalData = input.externalData;
     this.weights = discoverWeights(this.proto, input.externalData);
     this.layers = listLayers(this.weights);
+    this.layerByNode = new Map(this.layers.map((layer) => [layer.node.proto, layer]));
     forEachGraphScope(this.proto, (scope) => this.addScope(scope));
     this.names = collectNames(this.proto);
   }
@@ -177,16 +181,30 @@ export class ModelRewriter {
     }
   }
 
+  /** The layer a node is, if it consumes a weight. */
+  layerOf(node: onnx.INodeProto): Layer | undefined {
+    return this.layerByNode.get(node);
+  }
+
   /** The nodes of a scope that read `value`, with the input slot, as they were before any edit. */
   readersOf(path: string, value: string): { node: NodeRef; slot: number }[] {
+    let index = this.readerIndex.get(path);
+    if (!index) this.readerIndex.set(path, (index = this.indexReaders(path)));
+    return index.get(value) ?? [];
+  }
+
+  private indexReaders(path: string): Map<string, { node: NodeRef; slot: number }[]> {
     const { scope } = this.state(path);
-    const readers: { node: NodeRef; slot: number }[] = [];
-    scope.nodes.forEach((proto, index) => {
+    const index = new Map<string, { node: NodeRef; slot: number }[]>();
+    scope.nodes.forEach((proto, nodeIndex) => {
       (proto.input ?? []).forEach((input, slot) => {
-        if (input === value) readers.push({ node: nodeRefOf(scope, proto, index), slot });
+        if (!input) return;
+        const readers = index.get(input) ?? [];
+        if (readers.length === 0) index.set(input, readers);
+        readers.push({ node: nodeRefOf(scope, proto, nodeIndex), slot });
       });
     });
-    return readers;
+    return index;
   }
 
   /** Is `value` read by a node inside any subgraph nested in the scope? */
