@@ -64,7 +64,7 @@ export function applyLayerAction(model: OnnxModel, layer: Layer, action: PassAct
 export function layerDeltas(result: PassResult, action: LayerAction): { layerId: string; delta: Delta }[] {
   const byLayer = new Map<string, { bytesBefore: number; bytesAfter: number; gzipBefore: number; gzipAfter: number; sqnr: number | null; gzip: boolean }>();
   for (const change of result.report.tensors) {
-    for (const id of change.layers) {
+    for (const id of change.layersAfter) {
       const entry = byLayer.get(id) ?? { bytesBefore: 0, bytesAfter: 0, gzipBefore: 0, gzipAfter: 0, sqnr: null, gzip: true };
       entry.bytesBefore += change.bytesBefore;
       entry.bytesAfter += change.bytesAfter;

@@ -51,8 +51,13 @@ export function summarizeLayer(layer: Layer, actions: LayerRow['actions']): Laye
   };
 }
 
-/** Layers worth a row: nodes that consume at least one float weight with more than one element. */
+/** Ops that compute directly on a quantized weight: what dynamic int8 and int4 turn a layer into. */
+const INTEGER_KERNELS = new Set(['MatMulInteger', 'ConvInteger', 'MatMulNBits', 'Gather']);
+const QUANTIZED_STORAGE = new Set(['int8', 'uint8']);
+
+/** Layers worth a row: nodes that consume at least one weight of more than one element, float or quantized. */
 export function tableLayers(model: OnnxModel): Layer[] {
-  return model.layers().filter((layer) => layer.weights.some((entry) =>
-    entry.weight.elementCount > 1 && (entry.weight.tensor.dataType.isFloat || entry.viaDequantize)));
+  return model.layers().filter((layer) => layer.weights.some((entry) => entry.weight.elementCount > 1 && (
+    entry.weight.tensor.dataType.isFloat || entry.viaDequantize
+    || (INTEGER_KERNELS.has(layer.node.opType) && QUANTIZED_STORAGE.has(entry.weight.tensor.dataType.name)))));
 }

@@ -142,10 +142,11 @@ describe('passes: dynamic int8', () => {
   });
 
   it('turns Conv into ConvInteger with the bias reshaped and added, as ORT', async () => {
-    const { model: result } = await quantizeDynamicInt8(openGenerated(convModel()), { layers: ['conv1'] });
+    const { model: result, report } = await quantizeDynamicInt8(openGenerated(convModel()), { layers: ['conv1'] });
     const nodes = result.proto.graph!.node!;
     const conv = nodes.find((n) => n.opType === 'ConvInteger')!;
     assert.equal(conv.name, 'conv1_quant');
+    assert.deepEqual(report.tensors.map((t) => [t.layers, t.layersAfter]), [[['main::conv1'], ['main::conv1_quant']]], 'the change moves to the ConvInteger layer');
     assert.deepEqual(conv.attribute!.map((a) => a.name), ['kernel_shape', 'pads']);
     assert.deepEqual(nodes.find((n) => n.name === 'c1_bias_add')!.input, ['c1quant_scaled_output', 'c1_bias_reshape_output']);
     assert.deepEqual(nodes.find((n) => n.opType === 'Reshape')!.input, ['conv1.bias', 'c1_bias_reshape_shape']);

@@ -91,6 +91,7 @@ describe('passes: weight-only quantization', () => {
       const { model: result, report } = await quantizeInt8(original, { layers: ['fc2'] });
       assert.deepEqual(report.tensors.map((t) => t.name), ['fc2.weight']);
       assert.deepEqual(report.tensors[0].layers, ['main::fc2']);
+      assert.deepEqual(report.tensors[0].layersAfter, ['main::fc2'], 'the layer reads the weight through DequantizeLinear');
       const rawOf = (m: OnnxModel, name: string) => m.proto.graph!.initializer!.find((t) => t.name === name)!.rawData;
       assert.equal(rawOf(result, 'fc1.weight'), rawOf(original, 'fc1.weight'), 'an unchanged weight was copied');
       assert.notEqual(result.proto.graph, original.proto.graph);

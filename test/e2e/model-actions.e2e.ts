@@ -125,6 +125,8 @@ describe('model-level actions in a real VS Code (code-server)', function () {
     const dynamic = await measuredDelta(page, frame, /^dynamic int8 \(model\)/);
     console.log(`      dynamic int8: ${dynamic.text}`);
     assertPlausibleInt8(dynamic);
+    // Each Gemm became MatMulInteger: its row stays, with the change inline.
+    await waitForText(page, frame.locator('.layer-table .row[data-layer-id$="_quant"] .cell.delta').first(), /^dynamic int8 · .* → .* \(−\d+%\)/);
     await screenshots.take('dynamic int8 measured');
 
     await frame.locator('.layer-table .viewport').focus();

@@ -25,6 +25,8 @@ export interface AnalyzeOptions {
 }
 
 const QUANTIZATION_OPS = new Set(['DequantizeLinear', 'QuantizeLinear']);
+/** Ops that read a quantized weight as integers and scale their result later in the graph. */
+const INTEGER_KERNELS = new Set(['MatMulInteger', 'ConvInteger', 'MatMulNBits']);
 
 export async function analyzeModel(model: OnnxModel, options: AnalyzeOptions = {}): Promise<ModelAnalysis> {
   const workerCount = options.workers ?? availableParallelism();
@@ -52,6 +54,8 @@ export function reasonToSkip(weight: WeightInfo): string | undefined {
   if (weight.uses.length > 0 && weight.uses.every((use) => QUANTIZATION_OPS.has(use.node.opType) && use.inputIndex > 0)) {
     return `Tensor ${name} is the scale or zero point of a quantized weight, analyzed with that weight.`;
   }
+  const integerKernel = weight.uses.find((use) => INTEGER_KERNELS.has(use.node.opType));
+  if (!type.isFloat && integerKernel) return `Tensor ${name} is already quantized: ${integerKernel.node.opType} reads its ${type.name} values and scales the result later in the graph.`;
   if (!type.isFloat) return `Tensor ${name} holds ${type.name} values with no DequantizeLinear: shapes, indices or flags, not weights.`;
   return undefined;
 }

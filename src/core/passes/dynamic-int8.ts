@@ -128,7 +128,7 @@ class DynamicConverter {
       const copyBytes = copies.flatMap((copy) => copy.tensors).reduce((total, tensor) => total + (tensor.rawData?.byteLength ?? 0), 0);
       this.run.record(weight, {
         after: { dataType: 'int8', dims: copies[0].result.dims },
-        replacement: copyBytes + (kept ? weight.tensor.byteLength : 0),
+        replacement: copyBytes + (kept ? weight.tensor.byteLength : 0), replacedBy: copies.map((copy) => copy.quantized),
         sqnrDb: finiteOrNull(copies[0].result.sqnrDb), scheme: copies.map((copy) => copy.scheme).join('; '),
       });
     }

@@ -32,8 +32,10 @@ export class PassRun {
   readonly rewriter: ModelRewriter;
   readonly layers: PlannedLayer[] = [];
   readonly skipped: SkippedLayer[] = [];
-  readonly changes: TensorChange[] = [];
+  readonly changes: Omit<TensorChange, 'layersAfter'>[] = [];
   readonly notes: string[] = [];
+  /** Per change, the ids (scope::name) of the tensors that replace the weight; none where it was changed in place. */
+  private readonly replacementIds: string[][] = [];
   private done = 0;
 
   constructor(readonly pass: PassName, private readonly input: OnnxModel, private readonly options: PassOptions) {
@@ -84,15 +86,24 @@ export class PassRun {
     this.skipped.push({ layer: typeof layer === 'string' ? layer : layer.id, reason });
   }
 
-  /** Records a changed weight; `replacement` lists every tensor that now stands for it. */
-  record(weight: WeightInfo, change: Omit<TensorChange, 'name' | 'scope' | 'layers' | 'before' | 'bytesBefore' | 'bytesAfter'> & { replacement: onnx.ITensorProto[] | number }): void {
-    const { replacement, ...rest } = change;
+  /**
+   * Records a changed weight. `replacement` lists every tensor that now stands
+   * for it, or gives their bytes, with `replacedBy` naming the tensors layers read.
+   */
+  record(
+    weight: WeightInfo,
+    change: Omit<TensorChange, 'name' | 'scope' | 'layers' | 'layersAfter' | 'before' | 'bytesBefore' | 'bytesAfter'> & { replacement: onnx.ITensorProto[] | number; replacedBy?: string[] },
+  ): void {
+    const { replacement, replacedBy, ...rest } = change;
     const bytesAfter = typeof replacement === 'number' ? replacement : replacement.reduce((total, tensor) => total + rawLength(tensor), 0);
+    const names = replacedBy ?? (typeof replacement === 'number' ? [] : replacement.map((tensor) => tensor.name ?? ''));
+    this.replacementIds.push(names.map((name) => `${weight.scope}::${name}`));
     this.changes.push({
       name: weight.name, scope: weight.scope, layers: weight.uses.map((use) => layerId(use.node)),
       before: summaryOf(weight), bytesBefore: storedBytes(weight), bytesAfter, ...rest,
     });
   }
+
 
   finish(): PassResult {
     const proto = this.rewriter.finish();
@@ -104,7 +115,7 @@ export class PassRun {
     const report: PassReport = {
       pass: this.pass,
       summary: summaryLine(this.pass, this.changes.length, weightBytes),
-      tensors: this.changes,
+      tensors: this.changesWithLayersAfter(model),
       skipped: this.skipped,
       weightBytes,
       modelBytes: { before: modelByteLength(this.input), after: modelByteLength(model) },
@@ -113,6 +124,18 @@ export class PassRun {
       notes: this.notes,
     };
     return { model, report };
+  }
+
+  /** Where the pass replaced a layer's node (MatMulInteger for MatMul...), the new layer is the one to show the change on. */
+  private changesWithLayersAfter(model: OnnxModel): TensorChange[] {
+    const layersByWeight = new Map<string, string[]>();
+    for (const layer of model.layers()) {
+      for (const { weight } of layer.weights) layersByWeight.set(weight.id, [...(layersByWeight.get(weight.id) ?? []), layerId(layer.node)]);
+    }
+    return this.changes.map((change, index) => {
+      const after = new Set(this.replacementIds[index].flatMap((id) => layersByWeight.get(id) ?? []));
+      return { ...change, layersAfter: after.size > 0 ? [...after] : change.layers };
+    });
   }
 }
 

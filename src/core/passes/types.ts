@@ -29,6 +29,8 @@ export interface TensorChange {
   readonly scope: string;
   /** Ids of the layers that consume it. */
   readonly layers: readonly string[];
+  /** Ids of the layers that consume what replaces it, in the result (a new node where the pass replaced the layer's). */
+  readonly layersAfter: readonly string[];
   readonly before: TensorSummary;
   /** How it is stored now (the quantized values, the fp16 copy, the pruned tensor). */
   readonly after: TensorSummary;
