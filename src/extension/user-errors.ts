@@ -12,5 +12,13 @@ export function messageOf(error: unknown): string {
 
 export function showError(error: unknown): void {
   if (error instanceof vscode.CancellationError) return;
-  void vscode.window.showErrorMessage(messageOf(error));
+  void vscode.window.showErrorMessage(withoutLinks(messageOf(error)));
+}
+
+/**
+ * Notifications turn "[label](command:…)" into a link that runs the command, and messages
+ * quote names from the model: a word joiner between "]" and "(" keeps such text inert.
+ */
+export function withoutLinks(message: string): string {
+  return message.replace(/\]\(/g, ']\u2060(');
 }
