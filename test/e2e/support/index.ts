@@ -5,3 +5,7 @@ export * from './screenshots';
 export * from './session';
 export * from './workbench-actions';
 export * from './workspace';
+export * from './notifications';
+export * from './backups';
+export * from './tabs';
+export * from './context-menu';
