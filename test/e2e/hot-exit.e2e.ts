@@ -3,10 +3,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { FrameLocator } from 'playwright-core';
 import { OnnxModel } from '../../src/core';
 import {
-  chooseSettledContextMenuItem, E2eSession, editorTab, REPO_ROOT, openFile, runPaletteCommand, saveFailureScreenshot, startSession, StepScreenshots,
+  chooseSettledContextMenuItem, E2eSession, editorTab, layerRow, REPO_ROOT, openFile, runPaletteCommand, saveFailureScreenshot, startSession, StepScreenshots,
   STEP_TIMEOUT_MS, waitForBackups, waitForTabDirty, waitForText, webviewFrame,
 } from './support';
 
@@ -15,10 +14,6 @@ const MODEL_NAME = 'hello_deepa.onnx';
 const MODEL_SOURCE = path.join(REPO_ROOT, 'node_modules', 'openwakeword-js', 'models', MODEL_NAME);
 const FIRST_LAYER = 'main::/layer1/Gemm';
 const TYPE_COLUMN = 3;
-
-function layerRow(frame: FrameLocator, layerId: string) {
-  return frame.locator(`.layer-table .row[data-layer-id="${layerId}"]`);
-}
 
 function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');

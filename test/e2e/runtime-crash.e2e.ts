@@ -4,8 +4,8 @@ import { onnx } from '../../src/core';
 import { crashingModel, hangingModel } from '../core/runtime-models';
 import { DataType, encode, floatTensor, node, randomFloats, valueInfo } from '../support/model-builder';
 import {
-  chooseSettledContextMenuItem, clearNotifications, E2eSession, editorTab, explorerItem, openCommandPalette, runPaletteCommand, saveFailureScreenshot, startSession,
-  StepScreenshots, STEP_TIMEOUT_MS, waitForActiveEditorText, waitForNoNotification, waitForNotification, waitForPaletteCommand, waitForText, webviewFrame,
+  chooseSettledContextMenuItem, clearNotifications, E2eSession, layerRow, openFile, runPaletteCommand, saveFailureScreenshot, startSession,
+  StepScreenshots, STEP_TIMEOUT_MS, waitForActiveEditorText, waitForNoNotification, waitForNotification, waitForText, webviewFrame,
 } from './support';
 
 const CRASHING_MODEL = 'crashing.onnx';
@@ -14,7 +14,6 @@ const TIMEOUT_SECONDS = 4;
 const DENSE_LAYER = 'main::dense';
 const MEASURE_LATENCY = 'ONNX Lens: Measure Latency';
 const MEASURING = /Measuring latency/;
-const INSPECT_MODEL = 'ONNX Lens: Inspect Model (Text Report)';
 const QUANTIZE_INT8 = 'Quantize This Layer (int8)';
 
 /** The model plus a float MatMul beside it, on inputs of its own: a layer the editor can quantize. */
@@ -40,7 +39,7 @@ async function measureLatencyFails(page: Page, error: RegExp): Promise<string> {
 /** The table still answers: clicking the layer selects it and the detail pane shows it. */
 async function selectDenseLayer(page: Page): Promise<void> {
   const frame = webviewFrame(page);
-  const row = frame.locator(`.layer-table .row[data-layer-id="${DENSE_LAYER}"]`);
+  const row = layerRow(frame, DENSE_LAYER);
   await row.click();
   await waitForText(page, frame.locator('[data-testid=detail] h2'), /^dense MatMul · dense_weight \[8×8\] float32$/);
   assert.match((await row.getAttribute('class')) ?? '', /\bselected\b/);
@@ -48,25 +47,25 @@ async function selectDenseLayer(page: Page): Promise<void> {
 
 /** Quantizing the layer from its context menu still works, and the row shows the change inline. */
 async function quantizeDenseLayer(page: Page, screenshots: StepScreenshots): Promise<void> {
-  const row = webviewFrame(page).locator(`.layer-table .row[data-layer-id="${DENSE_LAYER}"]`);
+  const row = layerRow(webviewFrame(page), DENSE_LAYER);
   await row.click({ button: 'right' });
   await screenshots.take('layer context menu');
   await chooseSettledContextMenuItem(page, QUANTIZE_INT8);
   await waitForText(page, row.locator('.cell.delta'), /^int8 · .* → .* \(−\d+%\) · SQNR \d+\.\d dB$/);
 }
 
-/** The extension host is alive: another ONNX Lens command answers (its text view is closed again). */
+/** The extension host is alive: another ONNX Lens command answers; its text view is closed again. */
 async function extensionHostAnswers(page: Page, line: RegExp): Promise<void> {
   await runPaletteCommand(page, 'ONNX Lens: Show Model as Text');
   await waitForActiveEditorText(page, line);
   await runPaletteCommand(page, 'View: Close Editor');
+  // The model's editor takes the focus back once shown: Quick Open, opened before that, would lose it.
+  await layerRow(webviewFrame(page), DENSE_LAYER).waitFor({ timeout: STEP_TIMEOUT_MS });
 }
 
-/** Opens a model from the Explorer: Quick Open can lose its focus to a webview that is still settling. */
 async function openModel(page: Page, modelName: string): Promise<void> {
-  await explorerItem(page, modelName).click();
-  await editorTab(page, modelName).waitFor({ timeout: STEP_TIMEOUT_MS });
-  await webviewFrame(page).locator(`.layer-table .row[data-layer-id="${DENSE_LAYER}"] .spark rect`).first().waitFor({ timeout: STEP_TIMEOUT_MS });
+  await openFile(page, modelName);
+  await layerRow(webviewFrame(page), DENSE_LAYER).locator('.spark rect').first().waitFor({ timeout: STEP_TIMEOUT_MS });
 }
 
 describe('ONNX Runtime crashing or hanging on a model, in a real VS Code (code-server)', function () {
@@ -81,10 +80,6 @@ describe('ONNX Runtime crashing or hanging on a model, in a real VS Code (code-s
       },
       settings: { 'onnxLens.measure.timeoutSeconds': TIMEOUT_SECONDS, 'onnxLens.measure.runs': 3 },
     });
-    // Until the workbench has read the extension's contributions, the Explorer opens a model as binary text.
-    await openCommandPalette(session.page, INSPECT_MODEL);
-    await waitForPaletteCommand(session.page, INSPECT_MODEL);
-    await session.page.keyboard.press('Escape');
   });
 
   afterEach(async function () {

@@ -9,3 +9,4 @@ export * from './notifications';
 export * from './backups';
 export * from './tabs';
 export * from './context-menu';
+export * from './layer-table';
