@@ -12,7 +12,15 @@ export function messageOf(error: unknown): string {
 
 export function showError(error: unknown): void {
   if (isCancellation(error)) return;
-  void vscode.window.showErrorMessage(messageOf(error));
+  void vscode.window.showErrorMessage(withoutLinks(messageOf(error)));
+}
+
+/**
+ * Notifications turn "[label](command:…)" into a link that runs the command, and messages
+ * quote names from the model: a word joiner between "]" and "(" keeps such text inert.
+ */
+export function withoutLinks(message: string): string {
+  return message.replace(/\]\(/g, ']\u2060(');
 }
 
 /** The user cancelled: a token's CancellationError, or the AbortError of the signal a progress notification's Cancel aborts. */

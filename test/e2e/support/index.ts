@@ -6,3 +6,8 @@ export * from './session';
 export * from './workbench-actions';
 export * from './workspace';
 export * from './workbench-widgets';
+export * from './notifications';
+export * from './backups';
+export * from './tabs';
+export * from './context-menu';
+export * from './layer-table';

@@ -21,12 +21,6 @@ export async function paletteListing(page: Page, query: string, anchor: string, 
   return listed;
 }
 
-/** The notification toast whose message matches (a progress notification, an information message...). */
-export function notificationToast(page: Page, message: RegExp): Locator {
-  return page.locator('.notifications-toasts .notification-list-item')
-    .filter({ has: page.locator('.notification-list-item-message', { hasText: message }) });
-}
-
 /** Presses a button (Cancel...) of a notification toast. */
 export async function pressNotificationButton(toast: Locator, label: string): Promise<void> {
   await toast.hover({ timeout: STEP_TIMEOUT_MS });
