@@ -2,11 +2,10 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { FrameLocator, Page } from 'playwright-core';
 import { OnnxModel } from '../../src/core';
 import {
-  chooseContextMenuItem, E2eSession, editorTab, openFile, REPO_ROOT, saveFailureScreenshot, waitForText, startSession, StepScreenshots,
-  STEP_TIMEOUT_MS, webviewFrame,
+  chooseContextMenuItem, layerRow, openFile, REPO_ROOT, STEP_TIMEOUT_MS, StepScreenshots, useSession, waitForTabDirty, waitForText,
+  webviewFrame,
 } from './support';
 
 /** A small trained Gemm network (openwakeword): every layer can be quantized. */
@@ -14,37 +13,11 @@ const MODEL_NAME = 'hello_deepa.onnx';
 const MODEL_SOURCE = path.join(REPO_ROOT, 'node_modules', 'openwakeword-js', 'models', MODEL_NAME);
 const FIRST_LAYER = 'main::/layer1/Gemm';
 
-function layerRow(frame: FrameLocator, layerId: string) {
-  return frame.locator(`.layer-table .row[data-layer-id="${layerId}"]`);
-}
-
-
-async function expectDirty(page: Page, dirty: boolean): Promise<void> {
-  const tab = editorTab(page, MODEL_NAME);
-  const deadline = Date.now() + STEP_TIMEOUT_MS;
-  while (((await tab.getAttribute('class')) ?? '').split(/\s+/).includes('dirty') !== dirty) {
-    if (Date.now() > deadline) assert.fail(`The editor tab did not become ${dirty ? 'dirty' : 'clean'} within ${STEP_TIMEOUT_MS / 1000} s.`);
-    await page.waitForTimeout(200);
-  }
-}
-
 describe('the ONNX Lens editor in a real VS Code (code-server)', function () {
-  let session: E2eSession | undefined;
-
-  before(async function () {
-    session = await startSession({ name: 'custom-editor', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } } });
-  });
-
-  afterEach(async function () {
-    await saveFailureScreenshot(session?.page, this.currentTest);
-  });
-
-  after(async function () {
-    await session?.close();
-  });
+  const session = useSession({ name: 'custom-editor', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } } });
 
   it('opens a model, quantizes a layer from its context menu, undoes, redoes and saves', async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await openFile(page, MODEL_NAME);
     const frame = webviewFrame(page);
@@ -62,25 +35,25 @@ describe('the ONNX Lens editor in a real VS Code (code-server)', function () {
     await chooseContextMenuItem(page, 'Quantize This Layer (int8)');
     const delta = row.locator('.cell.delta');
     await waitForText(page, delta, /^int8 · .* → .* \(−\d+%\) · SQNR \d+\.\d dB$/);
-    await expectDirty(page, true);
+    await waitForTabDirty(page, MODEL_NAME, true);
     await screenshots.take('inline delta after quantizing');
 
     await frame.locator('.layer-table .viewport').focus();
     await page.keyboard.press('Control+Z');
-    await expectDirty(page, false);
+    await waitForTabDirty(page, MODEL_NAME, false);
     await waitForText(page, delta, /^$/);
     await screenshots.take('after undo');
 
     await page.keyboard.press('Control+Shift+Z');
-    await expectDirty(page, true);
+    await waitForTabDirty(page, MODEL_NAME, true);
     await waitForText(page, delta, /^int8 · /);
     await screenshots.take('after redo');
 
     await page.keyboard.press('Control+S');
-    await expectDirty(page, false);
+    await waitForTabDirty(page, MODEL_NAME, false);
     await screenshots.take('after save');
 
-    const savedPath = path.join(session!.workspaceDir, MODEL_NAME);
+    const savedPath = path.join(session().workspaceDir, MODEL_NAME);
     const saved = OnnxModel.fromBytes(readFileSync(savedPath));
     assert.ok(saved.layers().some((layer) => layer.node.label === '/layer1/Gemm' && layer.weights.some((entry) => entry.viaDequantize)),
       'the saved model feeds /layer1/Gemm from a DequantizeLinear');

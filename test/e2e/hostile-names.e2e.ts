@@ -3,8 +3,8 @@ import { Frame, FrameLocator, Page } from 'playwright-core';
 import { onnx } from '../../src/core';
 import { DataType, encode, floatTensor, graph, model, node, randomFloats, valueInfo } from '../support/model-builder';
 import {
-  clearNotifications, E2eSession, openFile, runPaletteCommand, saveFailureScreenshot, startSession, StepScreenshots, STEP_TIMEOUT_MS,
-  waitForActiveEditorText, waitForNotification, waitForText, webviewFrame,
+  clearNotifications, openFile, runPaletteCommand, STEP_TIMEOUT_MS, StepScreenshots, useSession, waitForActiveEditorText,
+  waitForNotification, waitForText, webviewFrame,
 } from './support';
 
 /** Strings that run script, or make links, if anything puts them into HTML or markdown. */
@@ -96,27 +96,18 @@ async function contentFrame(frame: FrameLocator): Promise<Frame> {
 const INVISIBLE = /[\u200b-\u200d\u2060]/g;
 
 describe('model names that carry script, in a real VS Code (code-server)', function () {
-  let session: E2eSession | undefined;
+  const session = useSession({ name: 'hostile-names', files: { [MODEL_NAME]: { content: hostileModel() } } });
   const dialogs: string[] = [];
 
-  before(async function () {
-    session = await startSession({ name: 'hostile-names', files: { [MODEL_NAME]: { content: hostileModel() } } });
-    session.page.on('dialog', (dialog) => {
+  before(function () {
+    session().page.on('dialog', (dialog) => {
       dialogs.push(`${dialog.type()}: ${dialog.message()}`);
       void dialog.dismiss();
     });
   });
 
-  afterEach(async function () {
-    await saveFailureScreenshot(session?.page, this.currentTest);
-  });
-
-  after(async function () {
-    await session?.close();
-  });
-
   it('shows every payload as text in the editor, its tooltips and the detail pane, and runs none', async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await openFile(page, MODEL_NAME);
     const frame = webviewFrame(page);
@@ -151,7 +142,7 @@ describe('model names that carry script, in a real VS Code (code-server)', funct
   });
 
   it('shows the payloads as text in the text view', async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await runPaletteCommand(page, 'ONNX Lens: Show Model as Text');
     const text = await waitForActiveEditorText(page, /= MatMul/);
@@ -167,7 +158,7 @@ describe('model names that carry script, in a real VS Code (code-server)', funct
   });
 
   it('keeps a node name in an error notification as text, not as a command link', async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await page.locator('.tabs-container .tab', { hasText: MODEL_NAME }).first().click();
     await clearNotifications(page);

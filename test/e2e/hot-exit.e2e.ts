@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { OnnxModel } from '../../src/core';
 import {
-  chooseSettledContextMenuItem, E2eSession, editorTab, layerRow, REPO_ROOT, openFile, runPaletteCommand, saveFailureScreenshot, startSession, StepScreenshots,
-  STEP_TIMEOUT_MS, waitForBackups, waitForTabDirty, waitForText, webviewFrame,
+  chooseContextMenuItem, editorTab, layerRow, openFile, REPO_ROOT, runPaletteCommand, STEP_TIMEOUT_MS, StepScreenshots, useSession,
+  waitForBackups, waitForTabDirty, waitForText, webviewFrame,
 } from './support';
 
 /** The model of custom-editor.e2e.ts: a small trained Gemm network (openwakeword). */
@@ -20,28 +20,16 @@ function sha256(file: string): string {
 }
 
 describe('unsaved edits across a reload of VS Code (hot exit), in a real VS Code (code-server)', function () {
-  let session: E2eSession | undefined;
-
-  before(async function () {
-    session = await startSession({
+  const session = useSession({
       name: 'hot-exit',
       files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } },
       // In a browser VS Code saves after a second by default, which would leave nothing to back up.
       settings: { 'files.hotExit': 'onExitAndWindowClose', 'files.autoSave': 'off' },
     });
-  });
-
-  afterEach(async function () {
-    await saveFailureScreenshot(session?.page, this.currentTest);
-  });
-
-  after(async function () {
-    await session?.close();
-  });
 
   it('backs up a quantized layer, restores it dirty after a reload, and saves it only when asked', async function () {
-    const page = session!.page;
-    const modelPath = path.join(session!.workspaceDir, MODEL_NAME);
+    const page = session().page;
+    const modelPath = path.join(session().workspaceDir, MODEL_NAME);
     const originalHash = sha256(modelPath);
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await openFile(page, MODEL_NAME);
@@ -50,12 +38,12 @@ describe('unsaved edits across a reload of VS Code (hot exit), in a real VS Code
     assert.equal(await row.locator('.cell').nth(TYPE_COLUMN).innerText(), 'float32');
 
     await row.click({ button: 'right' });
-    await chooseSettledContextMenuItem(page, 'Quantize This Layer (int8)');
+    await chooseContextMenuItem(page, 'Quantize This Layer (int8)');
     await waitForText(page, row.locator('.cell.delta'), /^int8 · /);
     await waitForTabDirty(page, MODEL_NAME, true);
     await screenshots.take('layer quantized, not saved');
 
-    const backups = await waitForBackups(session!.codeServer.stateDir, (file) => file.split(path.sep).includes('Backups'));
+    const backups = await waitForBackups(session().codeServer.stateDir, (file) => file.split(path.sep).includes('Backups'));
     await screenshots.take('backup written');
     assert.equal(sha256(modelPath), originalHash, 'backing up left the model file alone');
 

@@ -1,30 +1,21 @@
 import * as assert from 'node:assert/strict';
 import {
-  chooseContextMenuItem, E2eSession, explorerItem, openCommandPalette, rightClickExplorerItem, SAMPLE_MODEL,
-  saveFailureScreenshot, startSession, StepScreenshots, STEP_TIMEOUT_MS, waitForActiveEditorText, waitForPaletteCommand,
+  chooseContextMenuItem, explorerItem, openCommandPalette, rightClickExplorerItem, SAMPLE_MODEL, STEP_TIMEOUT_MS, StepScreenshots,
+  useSession, waitForActiveEditorText, waitForPaletteCommand,
 } from './support';
 
 const MODEL_NAME = 'silero_vad_v5.onnx';
 const INSPECT_TITLE = 'Inspect Model (Text Report)';
 
 describe('ONNX Lens in a real VS Code (code-server)', function () {
-  let session: E2eSession | undefined;
-
-  before(async function () {
-    session = await startSession({ name: 'inspect-model', files: { [MODEL_NAME]: { copyFrom: SAMPLE_MODEL } } });
-  });
+  const session = useSession({ name: 'inspect-model', files: { [MODEL_NAME]: { copyFrom: SAMPLE_MODEL } } });
 
   afterEach(async function () {
-    await saveFailureScreenshot(session?.page, this.currentTest);
-    await session?.page.keyboard.press('Escape');
-  });
-
-  after(async function () {
-    await session?.close();
+    await session().page.keyboard.press('Escape');
   });
 
   it(`lists "ONNX Lens: ${INSPECT_TITLE}" in the command palette`, async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await openCommandPalette(page, 'ONNX Lens');
     await waitForPaletteCommand(page, `ONNX Lens: ${INSPECT_TITLE}`);
@@ -32,7 +23,7 @@ describe('ONNX Lens in a real VS Code (code-server)', function () {
   });
 
   it('shows the report of a model right-clicked in the Explorer', async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await explorerItem(page, MODEL_NAME).waitFor({ timeout: STEP_TIMEOUT_MS });
     await screenshots.take('workspace with the model');

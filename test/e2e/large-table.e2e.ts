@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { FrameLocator } from 'playwright-core';
 import { DataType, encode, floatTensor, graph, model, node, randomFloats, valueInfo } from '../support/model-builder';
-import { E2eSession, openFile, saveFailureScreenshot, startSession, StepScreenshots, waitForText, webviewFrame } from './support';
+import { openFile, StepScreenshots, useSession, waitForText, webviewFrame } from './support';
 
 const MODEL_NAME = 'five-thousand-layers.onnx';
 const LAYER_COUNT = 5000;
@@ -43,22 +43,10 @@ async function timed(what: string, step: () => Promise<void>, boundMs = SANITY_B
 }
 
 describe(`a model of ${LAYER_COUNT} layers in a real VS Code (code-server)`, function () {
-  let session: E2eSession | undefined;
-
-  before(async function () {
-    session = await startSession({ name: 'large-table', files: { [MODEL_NAME]: { content: chainOfMatMuls() } } });
-  });
-
-  afterEach(async function () {
-    await saveFailureScreenshot(session?.page, this.currentTest);
-  });
-
-  after(async function () {
-    await session?.close();
-  });
+  const session = useSession({ name: 'large-table', files: { [MODEL_NAME]: { content: chainOfMatMuls() } } });
 
   it('lists every layer in a virtualised table that scrolls to the last layer and back', async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     const frame = webviewFrame(page);
     const rowElements = frame.locator('.layer-table .row[data-layer-id]');

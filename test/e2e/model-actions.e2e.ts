@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { FrameLocator, Page } from 'playwright-core';
 import {
-  chooseMenuItemOnceSettled, E2eSession, notificationToast, openFile, paletteListing, pickQuickInputItem, pressNotificationButton, REPO_ROOT,
-  quickInputField, rightClickExplorerItem, runEditorTitleMenuItem, runPaletteCommand, saveFailureScreenshot, startSession, StepScreenshots, STEP_TIMEOUT_MS,
+  chooseContextMenuItem, notificationToast, openFile, paletteListing, pickQuickInputItem, pressNotificationButton, quickInputField,
+  REPO_ROOT, rightClickExplorerItem, runEditorTitleMenuItem, runPaletteCommand, STEP_TIMEOUT_MS, StepScreenshots, useSession,
   waitForInputValue, waitForText, webviewFrame,
 } from './support';
 
@@ -78,25 +78,13 @@ async function waitForNoOrtChildren(page: Page, stateDir: string): Promise<void>
 }
 
 describe('model-level actions in a real VS Code (code-server)', function () {
-  let session: E2eSession | undefined;
-
-  before(async function () {
-    session = await startSession({
+  const session = useSession({
       name: 'model-actions', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE }, 'notes.txt': { content: 'not a model\n' } },
       settings: { 'onnxLens.measure.runs': 30 },
     });
-  });
-
-  afterEach(async function () {
-    await saveFailureScreenshot(session?.page, this.currentTest);
-  });
-
-  after(async function () {
-    await session?.close();
-  });
 
   it('lists the model and layer commands in the palette only while an ONNX Lens editor is active', async function () {
-    const page = session!.page;
+    const page = session().page;
     const withoutEditor = await paletteListing(page, 'ONNX Lens', ALWAYS_LISTED, [...MODEL_COMMANDS, ...LAYER_COMMANDS]);
     for (const [title, listed] of withoutEditor) assert.equal(listed, false, `${title} is not offered without a model editor`);
 
@@ -111,7 +99,7 @@ describe('model-level actions in a real VS Code (code-server)', function () {
   });
 
   it('quantizes the whole model from the palette, shows progress while measuring, then the measured size, latency and fidelity', async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await openFile(page, MODEL_NAME);
     const frame = webviewFrame(page);
@@ -142,7 +130,7 @@ describe('model-level actions in a real VS Code (code-server)', function () {
   });
 
   it('compares with the saved file from the editor toolbar and prunes from the palette', async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     const frame = webviewFrame(page);
     await runEditorTitleMenuItem(page, 'Compare with Saved File');
@@ -166,10 +154,10 @@ describe('model-level actions in a real VS Code (code-server)', function () {
   });
 
   it('measures latency from the Explorer', async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await rightClickExplorerItem(page, MODEL_NAME);
-    await chooseMenuItemOnceSettled(page, 'Measure Latency');
+    await chooseContextMenuItem(page, 'Measure Latency');
     const result = notificationToast(page, new RegExp(`${MODEL_NAME.replace('.', '\\.')}: median \\d+\\.\\d+ ms, p90 \\d+\\.\\d+ ms over 30 runs`));
     await result.waitFor({ timeout: 90_000 });
     console.log(`      ${await result.locator('.notification-list-item-message').innerText()}`);
@@ -178,26 +166,14 @@ describe('model-level actions in a real VS Code (code-server)', function () {
 });
 
 describe('cancelling a measurement in a real VS Code (code-server)', function () {
-  let session: E2eSession | undefined;
-
-  before(async function () {
-    // Enough rounds that the measurement is still running when Cancel is pressed.
-    session = await startSession({
-      name: 'model-actions-cancel', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } }, settings: { 'onnxLens.measure.runs': 1_000_000 },
-    });
-  });
-
-  afterEach(async function () {
-    await saveFailureScreenshot(session?.page, this.currentTest);
-  });
-
-  after(async function () {
-    await session?.close();
+  // Enough rounds that the measurement is still running when Cancel is pressed.
+  const session = useSession({
+    name: 'model-actions-cancel', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } }, settings: { 'onnxLens.measure.runs': 1_000_000 },
   });
 
   it("stops ONNX Runtime when the progress notification's Cancel is pressed, and reports no error", async function () {
-    const page = session!.page;
-    const { stateDir } = session!.codeServer;
+    const page = session().page;
+    const { stateDir } = session().codeServer;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await openFile(page, MODEL_NAME);
     await webviewFrame(page).locator('[data-testid=overview]').getByText('pytorch').waitFor({ timeout: STEP_TIMEOUT_MS });

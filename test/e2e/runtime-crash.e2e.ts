@@ -4,8 +4,8 @@ import { onnx } from '../../src/core';
 import { crashingModel, hangingModel } from '../core/runtime-models';
 import { DataType, encode, floatTensor, node, randomFloats, valueInfo } from '../support/model-builder';
 import {
-  chooseSettledContextMenuItem, clearNotifications, E2eSession, layerRow, openFile, runPaletteCommand, saveFailureScreenshot, startSession,
-  StepScreenshots, STEP_TIMEOUT_MS, waitForActiveEditorText, waitForNoNotification, waitForNotification, waitForText, webviewFrame,
+  chooseContextMenuItem, clearNotifications, layerRow, openFile, runPaletteCommand, STEP_TIMEOUT_MS, StepScreenshots, useSession,
+  waitForActiveEditorText, waitForNoNotification, waitForNotification, waitForText, webviewFrame,
 } from './support';
 
 const CRASHING_MODEL = 'crashing.onnx';
@@ -50,7 +50,7 @@ async function quantizeDenseLayer(page: Page, screenshots: StepScreenshots): Pro
   const row = layerRow(webviewFrame(page), DENSE_LAYER);
   await row.click({ button: 'right' });
   await screenshots.take('layer context menu');
-  await chooseSettledContextMenuItem(page, QUANTIZE_INT8);
+  await chooseContextMenuItem(page, QUANTIZE_INT8);
   await waitForText(page, row.locator('.cell.delta'), /^int8 · .* → .* \(−\d+%\) · SQNR \d+\.\d dB$/);
 }
 
@@ -69,10 +69,7 @@ async function openModel(page: Page, modelName: string): Promise<void> {
 }
 
 describe('ONNX Runtime crashing or hanging on a model, in a real VS Code (code-server)', function () {
-  let session: E2eSession | undefined;
-
-  before(async function () {
-    session = await startSession({
+  const session = useSession({
       name: 'runtime-crash',
       files: {
         [CRASHING_MODEL]: { content: withQuantizableLayer(crashingModel()) },
@@ -80,18 +77,9 @@ describe('ONNX Runtime crashing or hanging on a model, in a real VS Code (code-s
       },
       settings: { 'onnxLens.measure.timeoutSeconds': TIMEOUT_SECONDS, 'onnxLens.measure.runs': 3 },
     });
-  });
-
-  afterEach(async function () {
-    await saveFailureScreenshot(session?.page, this.currentTest);
-  });
-
-  after(async function () {
-    await session?.close();
-  });
 
   it('reports a crash of ONNX Runtime, and the editor and extension keep working', async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await openModel(page, CRASHING_MODEL);
 
@@ -109,7 +97,7 @@ describe('ONNX Runtime crashing or hanging on a model, in a real VS Code (code-s
   });
 
   it('stops a hanging ONNX Runtime after the configured timeout, and the editor and extension keep working', async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await openModel(page, HANGING_MODEL);
 

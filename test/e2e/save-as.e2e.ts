@@ -8,8 +8,8 @@ import { onnx, OnnxModel } from '../../src/core';
 import { toLong } from '../../src/core/onnx/int64';
 import { DataType, encode, graph, model, node, randomFloats, valueInfo } from '../support/model-builder';
 import {
-  chooseMenuItemOnceSettled, E2eSession, editorTab, explorerItem, openFile, quickInputField, runPaletteCommand, saveFailureScreenshot, startSession, StepScreenshots,
-  STEP_TIMEOUT_MS, waitForInputValue, waitForText, webviewFrame,
+  chooseContextMenuItem, editorTab, explorerItem, layerRow, openFile, quickInputField, runPaletteCommand, STEP_TIMEOUT_MS, StepScreenshots,
+  useSession, waitForInputValue, waitForTabDirty, waitForText, webviewFrame,
 } from './support';
 
 const MODEL_NAME = 'model.onnx';
@@ -62,26 +62,13 @@ function cosine(a: number[], b: number[]): number {
   return dot / (norm(a) * norm(b));
 }
 
-function layerRow(frame: FrameLocator, layerId: string) {
-  return frame.locator(`.layer-table .row[data-layer-id="${layerId}"]`);
-}
-
-async function expectTabDirty(page: Page, fileName: string, dirty: boolean): Promise<void> {
-  const tab = editorTab(page, fileName);
-  const deadline = Date.now() + STEP_TIMEOUT_MS;
-  while (((await tab.getAttribute('class')) ?? '').split(/\s+/).includes('dirty') !== dirty) {
-    if (Date.now() > deadline) assert.fail(`The ${fileName} tab did not become ${dirty ? 'dirty' : 'clean'} within ${STEP_TIMEOUT_MS / 1000} s.`);
-    await page.waitForTimeout(200);
-  }
-}
-
 async function quantizeFirstLayer(page: Page, frame: FrameLocator): Promise<void> {
   const row = layerRow(frame, FIRST_LAYER);
   await row.locator('.spark rect').first().waitFor({ timeout: STEP_TIMEOUT_MS });
   await row.click({ button: 'right' });
-  await chooseMenuItemOnceSettled(page, 'Quantize This Layer (int8)');
+  await chooseContextMenuItem(page, 'Quantize This Layer (int8)');
   await waitForText(page, row.locator('.cell.delta'), /^int8 · /);
-  await expectTabDirty(page, MODEL_NAME, true);
+  await waitForTabDirty(page, MODEL_NAME, true);
 }
 
 /** Quick Open would rank the recently saved model-int8.onnx first for "model.onnx": the Explorer names the file exactly. */
@@ -104,27 +91,15 @@ async function saveAsThroughSimpleDialog(page: Page, currentPath: string, absolu
 }
 
 describe('Save As and Revert of an edited model with external data, in a real VS Code (code-server)', function () {
-  let session: E2eSession | undefined;
   const built = modelWithExternalData();
-
-  before(async function () {
-    session = await startSession({
-      name: 'save-as',
-      files: { [MODEL_NAME]: { content: built.model }, [DATA_LOCATION]: { content: built.data }, 'exported/README.txt': { content: 'Saved copies.\n' } },
-    });
-  });
-
-  afterEach(async function () {
-    await saveFailureScreenshot(session?.page, this.currentTest);
-  });
-
-  after(async function () {
-    await session?.close();
+  const session = useSession({
+    name: 'save-as',
+    files: { [MODEL_NAME]: { content: built.model }, [DATA_LOCATION]: { content: built.data }, 'exported/README.txt': { content: 'Saved copies.\n' } },
   });
 
   it('saves the edited model into another folder, where it runs with its external data, leaving the original untouched', async function () {
-    const page = session!.page;
-    const { workspaceDir } = session!;
+    const page = session().page;
+    const { workspaceDir } = session();
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     const originalPath = path.join(workspaceDir, MODEL_NAME);
     const originalOutputs = await runInOrt(originalPath);
@@ -138,7 +113,7 @@ describe('Save As and Revert of an edited model with external data, in a real VS
     await saveAsThroughSimpleDialog(page, originalPath, targetPath);
     await editorTab(page, path.basename(SAVED_AS)).waitFor({ timeout: STEP_TIMEOUT_MS });
     await frame.locator('[data-testid=overview] h1').getByText(path.basename(SAVED_AS)).waitFor({ timeout: STEP_TIMEOUT_MS });
-    await expectTabDirty(page, path.basename(SAVED_AS), false);
+    await waitForTabDirty(page, path.basename(SAVED_AS), false);
     await screenshots.take('after save as');
 
     assert.ok(existsSync(targetPath), `${SAVED_AS} was written`);
@@ -158,11 +133,11 @@ describe('Save As and Revert of an edited model with external data, in a real VS
     await frame.locator('[data-testid=overview] h1').getByText(MODEL_NAME).waitFor({ timeout: STEP_TIMEOUT_MS });
     await screenshots.take('the original opened again');
     await waitForText(page, layerRow(frame, FIRST_LAYER).locator('.cell').nth(3), /^float32$/);
-    await expectTabDirty(page, MODEL_NAME, false);
+    await waitForTabDirty(page, MODEL_NAME, false);
   });
 
   it('reverts an edit: the saved state comes back, not dirty and without the delta', async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await openFromExplorer(page, MODEL_NAME);
     const frame = webviewFrame(page);
@@ -172,13 +147,13 @@ describe('Save As and Revert of an edited model with external data, in a real VS
     await screenshots.take('edited');
 
     await runPaletteCommand(page, 'File: Revert File');
-    await expectTabDirty(page, MODEL_NAME, false);
+    await waitForTabDirty(page, MODEL_NAME, false);
     const row = layerRow(frame, FIRST_LAYER);
     await waitForText(page, row.locator('.cell.delta'), /^$/);
     assert.equal(await frame.locator('[data-testid=model-delta]').count(), 0, 'no model-level delta after the revert');
     assert.equal(await frame.locator('[data-testid=overview] .dirty').count(), 0, 'the header does not mark the model unsaved');
     assert.equal(await row.locator('.cell').nth(3).innerText(), weightTypeBefore, 'the layer has its saved weight type again');
     await screenshots.take('reverted');
-    assert.deepEqual(readFileSync(path.join(session!.workspaceDir, MODEL_NAME)), Buffer.from(built.model), 'reverting leaves the file as it was');
+    assert.deepEqual(readFileSync(path.join(session().workspaceDir, MODEL_NAME)), Buffer.from(built.model), 'reverting leaves the file as it was');
   });
 });

@@ -1,8 +1,7 @@
-import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import {
-  E2eSession, editorTab, openFile, REPO_ROOT, runPaletteCommand, saveFailureScreenshot, waitForText, startSession, StepScreenshots, STEP_TIMEOUT_MS,
-  waitForActiveEditorText, webviewFrame,
+  editorTab, openFile, REPO_ROOT, runPaletteCommand, STEP_TIMEOUT_MS, StepScreenshots, useSession, waitForActiveEditorText,
+  waitForTabDirty, waitForText, webviewFrame,
 } from './support';
 
 const MODEL_NAME = 'hello_deepa.onnx';
@@ -11,22 +10,10 @@ const LAYER_LABEL = '/layer1/Gemm';
 
 
 describe('the text view of a model in a real VS Code (code-server)', function () {
-  let session: E2eSession | undefined;
-
-  before(async function () {
-    session = await startSession({ name: 'text-view', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } } });
-  });
-
-  afterEach(async function () {
-    await saveFailureScreenshot(session?.page, this.currentTest);
-  });
-
-  after(async function () {
-    await session?.close();
-  });
+  const session = useSession({ name: 'text-view', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } } });
 
   it("offers the layer actions on a layer's line and applies them to the editor's document", async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await openFile(page, MODEL_NAME);
     await webviewFrame(page).locator('.layer-table .row[data-layer-id]').first().waitFor({ timeout: STEP_TIMEOUT_MS });
@@ -45,7 +32,7 @@ describe('the text view of a model in a real VS Code (code-server)', function ()
     // The edit joins the editor's document: its header shows the measured change and its tab turns dirty.
     const modelDelta = webviewFrame(page).locator('[data-testid=model-delta]');
     await waitForText(page, modelDelta, new RegExp(`^float16 ${LAYER_LABEL} · Size .* → .* \\(−\\d+%\\)`));
-    assert.match((await editorTab(page, MODEL_NAME).getAttribute('class')) ?? '', /\bdirty\b/);
+    await waitForTabDirty(page, MODEL_NAME, true);
     await screenshots.take('float16 applied from the text view');
   });
 });

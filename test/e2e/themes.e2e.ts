@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { FrameLocator, Page } from 'playwright-core';
 import {
-  chooseMenuItemOnceSettled, contextMenu, E2eSession, openFile, REPO_ROOT, saveFailureScreenshot, startSession, StepScreenshots, STEP_TIMEOUT_MS,
-  pickColorTheme, waitForText, webviewFrame,
+  chooseContextMenuItem, contextMenu, openFile, pickColorTheme, REPO_ROOT, STEP_TIMEOUT_MS, StepScreenshots, useSession, waitForText,
+  webviewFrame,
 } from './support';
 
 const MODEL_NAME = 'hello_deepa.onnx';
@@ -84,22 +84,10 @@ async function openModelAndFocusTable(page: Page): Promise<FrameLocator> {
 }
 
 describe('the ONNX Lens editor in light, dark and high-contrast themes, by keyboard, in a real VS Code (code-server)', function () {
-  let session: E2eSession | undefined;
-
-  before(async function () {
-    session = await startSession({ name: 'themes', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } } });
-  });
-
-  afterEach(async function () {
-    await saveFailureScreenshot(session?.page, this.currentTest);
-  });
-
-  after(async function () {
-    await session?.close();
-  });
+  const session = useSession({ name: 'themes', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } } });
 
   it("draws text, background, histograms and the focused row in each theme's own colours", async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     const frame = await openModelAndFocusTable(page);
     const byTheme = new Map<string, WebviewColours>();
@@ -128,7 +116,7 @@ assert.notEqual(light.barFill, dark.barFill, 'the histogram colour follows the t
   });
 
   it('moves, selects and opens the layer menu by keyboard', async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     const frame = await openModelAndFocusTable(page);
     const ids = await layerRows(frame).evaluateAll((rows) => rows.map((row) => row.getAttribute('data-layer-id')!));
@@ -162,7 +150,7 @@ assert.notEqual(light.barFill, dark.barFill, 'the histogram colour follows the t
     assert.equal(await contextMenu(page).count(), 1, 'one menu opens');
     await contextMenu(page).locator('.action-label[aria-label="Quantize This Layer (int8)"]').waitFor({ timeout: STEP_TIMEOUT_MS });
     await screenshots.take('layer menu from Shift+F10');
-    await chooseMenuItemOnceSettled(page, 'Quantize This Layer (int8)');
+    await chooseContextMenuItem(page, 'Quantize This Layer (int8)');
     await waitForText(page, frame.locator(`.layer-table .row[data-layer-id="${ids[0]}"] .cell.delta`), /^int8 · /);
 
     await frame.locator('.layer-table .viewport').focus();

@@ -1,27 +1,12 @@
-import {
-  E2eSession, openFile, runPaletteCommand, saveFailureScreenshot, startSession, StepScreenshots, STEP_TIMEOUT_MS,
-  webviewFrame,
-} from './support';
+import { openFile, runPaletteCommand, STEP_TIMEOUT_MS, StepScreenshots, useSession, webviewFrame } from './support';
 
 // The harness's own check: webviewFrame reaches a webview's content. Until ONNX Lens has
 // its custom editor, the webview is the built-in Markdown preview.
 describe('e2e harness', function () {
-  let session: E2eSession | undefined;
-
-  before(async function () {
-    session = await startSession({ name: 'webview-frame', files: { 'NOTES.md': { content: '# Layer notes\n\nPruned to 50 %.\n' } } });
-  });
-
-  afterEach(async function () {
-    await saveFailureScreenshot(session?.page, this.currentTest);
-  });
-
-  after(async function () {
-    await session?.close();
-  });
+  const session = useSession({ name: 'webview-frame', files: { 'NOTES.md': { content: '# Layer notes\n\nPruned to 50 %.\n' } } });
 
   it('reaches the content of a webview through webviewFrame', async function () {
-    const page = session!.page;
+    const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await openFile(page, 'NOTES.md');
     await runPaletteCommand(page, 'Markdown: Open Preview');

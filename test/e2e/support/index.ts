@@ -9,5 +9,4 @@ export * from './workbench-widgets';
 export * from './notifications';
 export * from './backups';
 export * from './tabs';
-export * from './context-menu';
 export * from './layer-table';

@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Page } from 'playwright-core';
 import { openWorkbench } from './browser';
+import { saveFailureScreenshot } from './screenshots';
 import { CodeServer, startCodeServer } from './code-server';
 import { ARTIFACTS_DIR } from './paths';
 import { createWorkspace, WorkspaceFile } from './workspace';
@@ -47,4 +48,25 @@ async function runAll(cleanups: Array<() => Promise<void>>): Promise<void> {
   const failures: unknown[] = [];
   for (const cleanup of cleanups) await cleanup().catch((error: unknown) => failures.push(error));
   if (failures.length > 0) throw failures[0];
+}
+
+/**
+ * One session for a describe block: started before its tests, a screenshot
+ * after each failed test, closed after them all. Returns the running session.
+ */
+export function useSession(options: SessionOptions | (() => Promise<SessionOptions>)): () => E2eSession {
+  let session: E2eSession | undefined;
+  before(async function () {
+    session = await startSession(typeof options === 'function' ? await options() : options);
+  });
+  afterEach(async function () {
+    await saveFailureScreenshot(session?.page, this.currentTest);
+  });
+  after(async function () {
+    await session?.close();
+  });
+  return () => {
+    if (!session) throw new Error('The end-to-end session did not start.');
+    return session;
+  };
 }

@@ -1,5 +1,8 @@
 import { FrameLocator, Locator, Page } from 'playwright-core';
 
+/** How long the pointer rests on a menu item before clicking it. */
+const MENU_SETTLE_MS = 300;
+
 /** How long a step waits for the workbench to show what it expects. */
 export const STEP_TIMEOUT_MS = 30_000;
 
@@ -69,9 +72,16 @@ export function contextMenu(page: Page): Locator {
   return page.locator('.context-view .monaco-menu');
 }
 
-/** Chooses the item with this label in the open context menu. */
+/**
+ * Chooses the item with this label in the open context menu, once the menu has
+ * settled: a click right as it opens is sometimes lost, so the pointer rests on the item first.
+ */
 export async function chooseContextMenuItem(page: Page, label: string): Promise<void> {
-  await contextMenu(page).locator(`.action-label[aria-label="${cssString(label)}"]`).click({ timeout: STEP_TIMEOUT_MS });
+  const item = contextMenu(page).locator(`.action-label[aria-label="${cssString(label)}"]`);
+  await item.hover({ timeout: STEP_TIMEOUT_MS });
+  await page.waitForTimeout(MENU_SETTLE_MS);
+  await item.click({ timeout: STEP_TIMEOUT_MS });
+  await contextMenu(page).waitFor({ state: 'detached', timeout: STEP_TIMEOUT_MS });
 }
 
 /** The lines of the active text editor that are drawn, top to bottom, with plain spaces. */

@@ -1,5 +1,5 @@
 import { Locator, Page } from 'playwright-core';
-import { contextMenu, openCommandPalette, paletteCommand, runPaletteCommand, STEP_TIMEOUT_MS, waitForPaletteCommand } from './workbench-actions';
+import { chooseContextMenuItem, contextMenu, openCommandPalette, paletteCommand, runPaletteCommand, STEP_TIMEOUT_MS, waitForPaletteCommand } from './workbench-actions';
 
 /** Chooses the row with this label in the open quick pick (a command's own choices, not the palette's commands). */
 export async function pickQuickInputItem(page: Page, label: string): Promise<void> {
@@ -31,19 +31,7 @@ export async function pressNotificationButton(toast: Locator, label: string): Pr
 export async function runEditorTitleMenuItem(page: Page, label: string): Promise<void> {
   await page.locator('.editor-group-container.active :is(.editor-actions, .title-actions) .codicon-toolbar-more').first().click({ timeout: STEP_TIMEOUT_MS });
   await contextMenu(page).waitFor({ timeout: STEP_TIMEOUT_MS });
-  await chooseMenuItemOnceSettled(page, label);
-}
-
-/**
- * Chooses a context-menu item once the menu has settled: a click right after the
- * menu opened is sometimes lost (the menu stays open), so hover first and wait a moment.
- */
-export async function chooseMenuItemOnceSettled(page: Page, label: string): Promise<void> {
-  const item = contextMenu(page).locator(`.action-label[aria-label="${label.replace(/["\\]/g, '\\$&')}"]`);
-  await item.hover({ timeout: STEP_TIMEOUT_MS });
-  await page.waitForTimeout(300);
-  await item.click({ timeout: STEP_TIMEOUT_MS });
-  await contextMenu(page).waitFor({ state: 'detached', timeout: STEP_TIMEOUT_MS });
+  await chooseContextMenuItem(page, label);
 }
 
 /** Switches the colour theme with "Preferences: Color Theme", as a user would. */
