@@ -39,6 +39,14 @@ describe('streaming int8 kernel', () => {
     }
   });
 
+  it('maps ±max|w| to ±127 whichever way the float32 scale rounds, never past int8', () => {
+    const maxima = randomFloats(10_000, 5, 1e3);
+    for (const max of maxima) {
+      const { values } = quantizeRawInt8PerTensor(new Uint8Array(Float32Array.of(max, -max, max / 2).buffer));
+      assert.deepEqual(Array.from(values.subarray(0, 2)), max > 0 ? [127, -127] : [-127, 127], `max ${max}`);
+    }
+  });
+
   it('gives a non-finite scale for a tensor holding NaN', () => {
     assert.ok(!Number.isFinite(quantizeRawInt8PerTensor(new Uint8Array(Float32Array.of(1, NaN).buffer)).scale));
   });
