@@ -9,7 +9,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     registration,
     provider.onDidChangeModel((document) => textProvider.refresh(document)),
-    vscode.workspace.registerTextDocumentContentProvider(TEXT_SCHEME, textProvider),
+    vscode.workspace.registerFileSystemProvider(TEXT_SCHEME, textProvider, { isCaseSensitive: true }),
     vscode.languages.registerCodeActionsProvider({ scheme: TEXT_SCHEME }, textProvider, {
       providedCodeActionKinds: [vscode.CodeActionKind.RefactorRewrite],
     }),

@@ -31,17 +31,19 @@ export async function pickQuantization(): Promise<ModelPassChoice | undefined> {
 
 /** Asks how to prune the whole model and by how much; undefined when the user cancels. */
 export async function pickPruning(): Promise<ModelPassChoice | undefined> {
+  // Two steps: the user may look at the table between them without losing the first answer.
   const picked = await vscode.window.showQuickPick([
     { label: 'Global sparsity', description: 'one magnitude threshold ranked over every layer', action: 'prune-sparsity' as const, global: true, unit: 'percent' },
     { label: 'Sparsity per layer', description: 'the same share of each layer', action: 'prune-sparsity' as const, global: false, unit: 'percent' },
     { label: 'Below a threshold', description: 'zero every |w| below a value', action: 'prune-threshold' as const, global: false, unit: 'value' },
     { label: 'Output channels', description: 'remove the weakest channels of Conv and Gemm chains', action: 'prune-channels' as const, global: false, unit: 'percent' },
-  ], { placeHolder: 'Prune every layer that can be' });
+  ], { placeHolder: 'Prune every layer that can be', ignoreFocusOut: true });
   if (!picked) return undefined;
   const isPercent = picked.unit === 'percent';
   const text = await vscode.window.showInputBox({
     prompt: isPercent ? 'How much, in percent' : 'Threshold on |w|',
     value: isPercent ? '50' : '0.001',
+    ignoreFocusOut: true,
     validateInput: (input) => {
       const value = Number(input);
       const valid = Number.isFinite(value) && (isPercent ? value > 0 && value < 100 : value >= 0);

@@ -5,7 +5,7 @@ import { FrameLocator, Page } from 'playwright-core';
 import {
   chooseContextMenuItem, notificationToast, openFile, paletteListing, pickQuickInputItem, pressNotificationButton, quickInputField,
   REPO_ROOT, rightClickExplorerItem, runEditorTitleMenuItem, runPaletteCommand, STEP_TIMEOUT_MS, StepScreenshots, useSession,
-  waitForInputValue, waitForText, webviewFrame,
+  waitForInputValue, waitForTabDirty, waitForText, webviewFrame,
 } from './support';
 
 /** A small trained Gemm network (openwakeword): every layer can be quantized. */
@@ -141,6 +141,7 @@ describe('model-level actions in a real VS Code (code-server)', function () {
 
     await runPaletteCommand(page, 'File: Revert File');
     await frame.locator('[data-testid=model-delta]').waitFor({ state: 'detached', timeout: STEP_TIMEOUT_MS });
+    await waitForTabDirty(page, MODEL_NAME, false);
     await runPaletteCommand(page, 'ONNX Lens: Prune Model…');
     await pickQuickInputItem(page, 'Global sparsity');
     // The amount is asked next, in an input box that starts at 50 (%).

@@ -12,7 +12,7 @@ const LAYER_LABEL = '/layer1/Gemm';
 describe('the text view of a model in a real VS Code (code-server)', function () {
   const session = useSession({ name: 'text-view', files: { [MODEL_NAME]: { copyFrom: MODEL_SOURCE } } });
 
-  it("offers the layer actions on a layer's line and applies them to the editor's document", async function () {
+  it("offers the layer actions on a layer's line (light bulb and lens) and applies them to the editor's document", async function () {
     const page = session().page;
     const screenshots = await StepScreenshots.start(page, this.test!.fullTitle());
     await openFile(page, MODEL_NAME);
@@ -23,9 +23,16 @@ describe('the text view of a model in a real VS Code (code-server)', function ()
     await lens.waitFor({ timeout: STEP_TIMEOUT_MS });
     await screenshots.take('text view with layer lenses');
     await lens.click();
-    const item = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Quantize this layer (float16)' });
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Prune to sparsity…' }).waitFor({ timeout: STEP_TIMEOUT_MS });
+    await screenshots.take('layer actions listed by the lens');
+    await page.keyboard.press('Escape');
+
+    // The Gemm's own line (its name also appears where later nodes read its output).
+    await page.locator('.editor-group-container.active .view-line', { hasText: /layer1\/Gemm_output_0"\s=\sGemm\s/ }).click();
+    await page.keyboard.press('Control+.');
+    const item = page.locator('.action-widget .monaco-list-row', { hasText: 'Quantize this layer (float16)' });
     await item.waitFor({ timeout: STEP_TIMEOUT_MS });
-    await screenshots.take('layer actions offered');
+    await screenshots.take('layer actions offered by the light bulb');
     await item.click();
 
     await editorTab(page, MODEL_NAME).click();
