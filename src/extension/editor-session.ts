@@ -9,7 +9,7 @@ import { ModelActionKind, ModelPassChoice, pickPruning, pickQuantization } from 
 import { layerId, summarizeLayer, summarizeOverview, tableLayers } from './model-summary';
 import { ModelEdit, OnnxDocument } from './onnx-document';
 import { streamStatistics } from './statistics';
-import { messageOf, showError } from './user-errors';
+import { messageOf, showError, withoutLinks } from './user-errors';
 import { editorHtml, webviewRoots } from './webview-html';
 
 type RecordEdit = (label: string, after: OnnxModel) => ModelEdit;
@@ -120,8 +120,8 @@ export class EditorSession {
       const report = await this.withProgress('Measuring latency', (signal) =>
         benchmarkModels(runtime, [{ name: path.basename(this.document.uri.fsPath), model: this.document.model }], { rounds: settings.rounds, threads: settings.threads, signal }));
       const { latency } = report.models[0];
-      void vscode.window.showInformationMessage(
-        `${path.basename(this.document.uri.fsPath)}: median ${latency.medianMs.toFixed(2)} ms, p90 ${latency.p90Ms.toFixed(2)} ms over ${latency.runs} runs (${settings.threads} thread${settings.threads === 1 ? '' : 's'}).`);
+      void vscode.window.showInformationMessage(withoutLinks(
+        `${path.basename(this.document.uri.fsPath)}: median ${latency.medianMs.toFixed(2)} ms, p90 ${latency.p90Ms.toFixed(2)} ms over ${latency.runs} runs (${settings.threads} thread${settings.threads === 1 ? '' : 's'}).`));
     } finally {
       runtime.dispose();
     }

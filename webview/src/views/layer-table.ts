@@ -82,7 +82,7 @@ export class LayerTable {
     const cursor = layer.id === this.cursorId;
     const row = h('div', {
       id: `layer-row-${index}`, class: `row${selected ? ' selected' : ''}${cursor ? ' cursor' : ''}`, role: 'row',
-      'aria-rowindex': index + 1, 'aria-selected': selected,
+      'aria-rowindex': index + 1, 'aria-selected': String(selected),
       'data-layer-id': layer.id, 'data-vscode-context': JSON.stringify(menuContext(layer)),
     },
     cell(layer.name, layer.scope ? `${layer.scope} / ${layer.name}` : layer.name),
