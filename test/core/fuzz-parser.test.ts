@@ -42,7 +42,7 @@ describe('fuzzing the open path with hostile inputs', function () {
     console.log(
       `      hostile inputs: ${tally.tried} tried, ${tally.typed} typed errors, ${tally.opened} opened (${tally.openedWithWeightErrors} with typed weight errors), ` +
       `${tally.crashes.length} crashes, ${tally.hangs.length} hangs, ${tally.seconds.toFixed(1)} s, peak child RSS ${Math.round(tally.peakRssKb / 1024)} MB, ` +
-      `slowest case ${tally.slowest?.index} ${Math.round(tally.slowest?.milliseconds ?? 0)} ms (seed ${SEED})`);
+      `slowest case #${tally.slowest?.index}: ${Math.round(tally.slowest?.milliseconds ?? 0)} ms (seed ${SEED})`);
     assert.equal(tally.typed + tally.opened + tally.crashes.length + tally.hangs.length, tally.tried);
     assert.ok(tally.typed > 0 && tally.opened > 0, 'the corpus should hold both models that open and models that do not');
     assert.equal(tally.crashes.length + tally.hangs.length, 0, `\n${listFailures('crash', SEED, tally.crashes)}${listFailures('hang', SEED, tally.hangs)}`);
