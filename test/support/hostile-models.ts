@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { decodeModel, onnx } from '../../src/core';
 import { toLong } from '../../src/core/onnx/int64';
+import { seededRandom } from '../../src/core/runtime/random';
 import { REAL_MODELS } from './fixtures';
 import {
-  attr, constantNode, DataType, encode, floatTensor, graph, int64Tensor, model, mulberry32, node, randomFloats, rawTensor, valueInfo,
+  attr, constantNode, DataType, encode, floatTensor, graph, int64Tensor, model, node, randomFloats, rawTensor, valueInfo,
 } from './model-builder';
 
 export interface Seed {
@@ -123,7 +124,7 @@ export class Random {
   private readonly next: () => number;
 
   constructor(seed: number) {
-    this.next = mulberry32(seed);
+    this.next = seededRandom(seed);
   }
 
   int(bound: number): number {

@@ -4,6 +4,7 @@
  */
 import { onnx } from '../../src/core';
 import { toLong } from '../../src/core/onnx/int64';
+import { seededRandom } from '../../src/core/runtime/random';
 
 const A = onnx.AttributeProto.AttributeType;
 export const DataType = onnx.TensorProto.DataType;
@@ -77,21 +78,9 @@ export function encode(m: onnx.IModelProto): Uint8Array {
   return onnx.ModelProto.encode(m).finish();
 }
 
-/** Deterministic pseudo-random numbers in [0, 1) from a 32-bit seed (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Deterministic pseudo-random floats in [-scale, scale). */
 export function randomFloats(count: number, seed: number, scale = 1): Float32Array {
-  const next = mulberry32(seed);
+  const next = seededRandom(seed);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = (next() * 2 - 1) * scale;
   return out;
