@@ -1,8 +1,5 @@
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { FolderExternalDataReader, OnnxModel } from '../core';
-import { writeBytesAtomic } from '../core/io/atomic-write';
+import { OnnxModel, openBackup, removeBackup, writeBackup } from '../core';
 
 /** One reversible change: the models before and after it (they share every tensor the change left alone). */
 export interface ModelEdit {
@@ -24,7 +21,7 @@ export class OnnxDocument implements vscode.CustomDocument {
   private constructor(readonly uri: vscode.Uri, private current: OnnxModel, private saved: OnnxModel) {}
 
   static async open(uri: vscode.Uri, backupId: string | undefined): Promise<OnnxDocument> {
-    const model = backupId ? await openBackup(uri, vscode.Uri.parse(backupId)) : await OnnxModel.open(uri.fsPath);
+    const model = backupId ? await openBackup(vscode.Uri.parse(backupId).fsPath, uri.fsPath) : await OnnxModel.open(uri.fsPath);
     const saved = backupId ? await OnnxModel.open(uri.fsPath).catch(() => model) : model;
     return new OnnxDocument(uri, model, saved);
   }
@@ -52,8 +49,9 @@ export class OnnxDocument implements vscode.CustomDocument {
     this.replace(edit.after);
   }
 
+  /** In place, a model that keeps its weights in one data file keeps that file's name. */
   async save(): Promise<void> {
-    await this.current.save(this.uri.fsPath);
+    await this.current.save(this.uri.fsPath, { dataLocation: this.current.singleDataLocation() });
     this.saved = this.current;
     this.changed.fire();
   }
@@ -68,14 +66,14 @@ export class OnnxDocument implements vscode.CustomDocument {
     this.replace(fromDisk);
   }
 
-  /** Hot exit: the current model's bytes; external data stays where it is, next to the original file. */
+  /** Hot exit: the current model; external data of the original stays where it is and is referred to. */
   async backup(destination: vscode.Uri): Promise<vscode.CustomDocumentBackup> {
-    await fs.mkdir(path.dirname(destination.fsPath), { recursive: true });
-    await writeBytesAtomic(destination.fsPath, this.current.encode());
-    return { id: destination.toString(), delete: () => void fs.rm(destination.fsPath, { force: true }) };
+    await writeBackup(this.current, destination.fsPath);
+    return { id: destination.toString(), delete: () => void removeBackup(destination.fsPath) };
   }
 
   dispose(): void {
+    void this.current.close();
     this.changed.dispose();
   }
 
@@ -83,9 +81,4 @@ export class OnnxDocument implements vscode.CustomDocument {
     this.current = model;
     this.changed.fire();
   }
-}
-
-async function openBackup(original: vscode.Uri, backup: vscode.Uri): Promise<OnnxModel> {
-  const bytes = await fs.readFile(backup.fsPath);
-  return OnnxModel.fromBytes(bytes, { externalData: new FolderExternalDataReader(path.dirname(original.fsPath)) });
 }

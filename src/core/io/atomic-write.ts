@@ -10,6 +10,49 @@ import { ModelFileError, quote } from '../errors';
  * left by processes that died mid-save are removed first.
  */
 export async function writeFileAtomic(target: string, write: (handle: fs.FileHandle) => Promise<void>): Promise<void> {
+  await writeFilesAtomic([{ target, write }]);
+}
+
+export interface AtomicFile {
+  readonly target: string;
+  readonly write: (handle: fs.FileHandle) => Promise<void>;
+}
+
+/**
+ * Writes several files as writeFileAtomic does: every file goes to its own
+ * temporary file first, and only when all are written and flushed are they
+ * renamed over their targets, in the order given (a model's data file before
+ * the model, so that no reader finds a model whose data is missing). A failure
+ * while writing leaves every target as it was.
+ */
+export async function writeFilesAtomic(files: readonly AtomicFile[]): Promise<void> {
+  const prepared: PreparedFile[] = [];
+  try {
+    for (const file of files) prepared.push(await prepareFile(file));
+  } catch (error) {
+    await Promise.all(prepared.map(discard));
+    throw error;
+  }
+  for (const [index, file] of prepared.entries()) {
+    try {
+      await fs.rename(file.temporary, file.destination);
+    } catch (error) {
+      await Promise.all(prepared.slice(index).map(discard));
+      throw saveError(file.target, error);
+    }
+  }
+  for (const folder of new Set(prepared.map((file) => file.folder))) await syncFolder(folder);
+}
+
+interface PreparedFile {
+  readonly target: string;
+  readonly destination: string;
+  readonly folder: string;
+  readonly temporary: string;
+}
+
+/** Writes and flushes the temporary file of one target. */
+async function prepareFile({ target, write }: AtomicFile): Promise<PreparedFile> {
   // Through a symlink, the file it points to is replaced and the link kept.
   const destination = await fs.realpath(target).catch(() => target);
   const folder = path.dirname(destination);
@@ -24,37 +67,28 @@ export async function writeFileAtomic(target: string, write: (handle: fs.FileHan
     await write(handle);
     await handle.sync();
     await handle.close();
-    handle = undefined;
-    await fs.rename(temporary, destination);
+    return { target, destination, folder, temporary };
   } catch (error) {
     await handle?.close().catch(() => undefined);
     await fs.rm(temporary, { force: true }).catch(() => undefined);
-    throw new ModelFileError(`Could not save ${quote(target)}: ${describeWriteError(error)}. The existing file, if any, was left as it was.`, target);
+    throw saveError(target, error);
   }
-  await syncFolder(folder);
+}
+
+function discard(file: PreparedFile): Promise<void> {
+  return fs.rm(file.temporary, { force: true }).catch(() => undefined);
+}
+
+function saveError(target: string, error: unknown): Error {
+  // A cancelled save is not a failed one; a refusal already says what it refused.
+  if (error instanceof ModelFileError || (error as Error).name === 'AbortError') return error as Error;
+  return new ModelFileError(`Could not save ${quote(target)}: ${describeWriteError(error)}. The existing file, if any, was left as it was.`, target);
 }
 
 export function writeBytesAtomic(target: string, bytes: Uint8Array): Promise<void> {
   return writeFileAtomic(target, async (handle) => {
     await handle.writeFile(bytes);
   });
-}
-
-const COPY_CHUNK_BYTES = 4 << 20;
-
-/** Appends the whole of `source` to an open file, a chunk at a time. */
-export async function copyFileInto(source: string, target: fs.FileHandle): Promise<void> {
-  const input = await fs.open(source, 'r');
-  try {
-    const chunk = new Uint8Array(COPY_CHUNK_BYTES);
-    for (;;) {
-      const { bytesRead } = await input.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) return;
-      await target.write(chunk, 0, bytesRead);
-    }
-  } finally {
-    await input.close();
-  }
 }
 
 /** The writer's process id is part of the name, so that a later save can tell an orphan from a save in progress. */

@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ModelFileError, quote } from '../errors';
-import { copyFileInto, writeBytesAtomic, writeFileAtomic } from '../io/atomic-write';
-import { pathExists, sameFileContent } from '../io/compare-files';
 import { decodeModel, encodeModel } from '../onnx/codec';
 import { onnx } from '../proto';
-import { ExternalDataReader, FolderExternalDataReader } from '../tensor/external-data';
+import { ExternalDataReader, FolderExternalDataReader, isExternal, parseExternalLocation } from '../tensor/external-data';
+import { isScratchLocation } from '../tensor/scratch-data';
+import { tensorsOf, writeModel, WriteModelOptions, WrittenModel } from './model-writer';
 import { ModelOverview, summarizeModel } from './overview';
 import { discoverWeights, Layer, listLayers, WeightInfo } from './weights';
 
@@ -35,10 +35,11 @@ export class OnnxModel {
 
   /**
    * A model from a changed ModelProto (what a pass returns), reading external
-   * data from the same place as this one. Unchanged tensors stay shared views.
+   * data from the same place as this one (or from `externalData`, which a pass
+   * gives when it stored new tensors on disk). Unchanged tensors stay shared views.
    */
-  withProto(proto: onnx.ModelProto): OnnxModel {
-    const model = new OnnxModel(proto, this.bytes, this.externalData);
+  withProto(proto: onnx.ModelProto, externalData = this.externalData): OnnxModel {
+    const model = new OnnxModel(proto, this.bytes, externalData);
     model.weights();
     return model;
   }
@@ -70,47 +71,23 @@ export class OnnxModel {
   }
 
   /**
-   * Saves atomically to `target`. External data files stay where they are when
-   * the target is in the same folder; otherwise each is copied next to the new
-   * model under the same relative location, so the saved model loads from there.
-   * A different file already at one of those places is never replaced: the save is refused first.
+   * Saves atomically to `target` (see writeModel): inline, or with the weights
+   * in one data file beside it, holding only the bytes this model reads.
    */
-  async save(target: string): Promise<void> {
-    const targetFolder = path.dirname(path.resolve(target));
-    const reader = this.externalData;
-    if (reader instanceof FolderExternalDataReader && path.resolve(reader.folder) !== targetFolder) {
-      await this.copyExternalFiles(reader, target);
-    }
-    await writeBytesAtomic(target, this.encode());
+  save(target: string, options: WriteModelOptions = {}): Promise<WrittenModel> {
+    return writeModel(this, target, options);
   }
 
-  private externalLocations(): string[] {
-    const locations = new Set<string>();
-    for (const weight of this.weights()) {
-      for (const tensor of [weight.tensor, weight.sparse?.indices]) {
-        if (tensor?.externalLocation) locations.add(tensor.externalLocation.location);
-      }
-    }
-    return [...locations];
+  /** The one data file on disk that the model's external tensors live in, if there is exactly one. */
+  singleDataLocation(): string | undefined {
+    const locations = new Set(tensorsOf(this.proto).filter(isExternal).map((tensor) => parseExternalLocation(tensor).location));
+    const onDisk = [...locations].filter((location) => !isScratchLocation(location));
+    return onDisk.length === 1 ? onDisk[0] : undefined;
   }
 
-  /** Copies the data files next to `target`, skipping those already there with the same bytes (an earlier Save As). */
-  private async copyExternalFiles(reader: FolderExternalDataReader, target: string): Promise<void> {
-    const targetFolder = path.dirname(path.resolve(target));
-    const copies: { source: string; destination: string }[] = [];
-    for (const location of this.externalLocations()) {
-      const source = await reader.resolveInside({ tensorName: location, location });
-      const destination = path.join(targetFolder, location);
-      if (!(await pathExists(destination))) copies.push({ source, destination });
-      else if (!(await sameFileContent(source, destination))) {
-        throw new ModelFileError(
-          `Could not save ${quote(target)}: its external data ${quote(location)} would replace a different file of that name in ${quote(targetFolder)}. Nothing was saved.`, target);
-      }
-    }
-    for (const { source, destination } of copies) {
-      await fs.mkdir(path.dirname(destination), { recursive: true });
-      await writeFileAtomic(destination, (handle) => copyFileInto(source, handle));
-    }
+  /** Closes the data files the model (and every model derived from it) reads; they reopen if read again. */
+  async close(): Promise<void> {
+    await this.externalData?.close?.();
   }
 }
 

@@ -12,6 +12,7 @@
  * Node and value names follow ORT's quantizer. Unlike ORT it also quantizes
  * weights held in Constant nodes and inside If/Loop/Scan bodies.
  */
+import { storedValueBytes } from '../tensor/external-data';
 import { OnnxModel } from '../model/onnx-model';
 import { quote } from '../errors';
 import { Layer, WeightInfo } from '../model/weights';
@@ -125,7 +126,7 @@ class DynamicConverter {
       const kept = converted < weight.uses.length || this.rewriter.isGraphOutput(weight.name);
       if (kept) this.run.notes.push(`Weight ${quote(weight.name)} is still read as float32 by other nodes, so it is kept beside its int8 copy.`);
       else this.rewriter.removeWeight(weight);
-      const copyBytes = copies.flatMap((copy) => copy.tensors).reduce((total, tensor) => total + (tensor.rawData?.byteLength ?? 0), 0);
+      const copyBytes = copies.flatMap((copy) => copy.tensors).reduce((total, tensor) => total + storedValueBytes(tensor), 0);
       this.run.record(weight, {
         after: { dataType: 'int8', dims: copies[0].result.dims },
         replacement: copyBytes + (kept ? weight.tensor.byteLength : 0), replacedBy: copies.map((copy) => copy.quantized),

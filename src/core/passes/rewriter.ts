@@ -4,6 +4,7 @@ import { int64ToSafeNumber, toLong } from '../onnx/int64';
 import { onnx } from '../proto';
 import { ExternalDataReader } from '../tensor/external-data';
 import { cloneStructure } from './clone';
+import { ComputedTensors } from './computed-tensors';
 import { constantNode } from './nodes';
 import { OnnxModel } from '../model/onnx-model';
 
@@ -40,7 +41,8 @@ export class ModelRewriter {
   private nodesAdded = 0;
   private nodesRemoved = 0;
 
-  constructor(input: OnnxModel) {
+  /** `computed` receives every tensor a pass adds, to keep it in memory or move it to disk. */
+  constructor(input: OnnxModel, readonly computed = new ComputedTensors(false)) {
     this.proto = cloneStructure(input.proto);
     this.externalData = input.externalData;
     this.weights = discoverWeights(this.proto, input.externalData);
@@ -111,6 +113,7 @@ export class ModelRewriter {
    * whose inputs are fixed by their node) get Constant nodes instead.
    */
   addTensors(path: string, tensors: onnx.ITensorProto[]): void {
+    for (const tensor of tensors) this.computed.keep(tensor);
     const { scope } = this.state(path);
     const needsInputs = this.irVersion < IR_INITIALIZERS_WITHOUT_INPUTS;
     if (scope.graph && (!needsInputs || path === MAIN_SCOPE)) {
@@ -152,6 +155,7 @@ export class ModelRewriter {
 
   /** Stores new values for a weight under its name (dense, where it was; a sparse initializer becomes a dense one). */
   replaceWeightTensor(weight: WeightInfo, tensor: onnx.ITensorProto): void {
+    this.computed.keep(tensor);
     if (weight.origin === 'initializer') {
       const graph = this.state(weight.scope).scope.graph!;
       graph.initializer = (graph.initializer ?? []).map((old) => (old === weight.tensor.proto ? tensor : old));

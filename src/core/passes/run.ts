@@ -7,6 +7,8 @@ import { applicability, PASS_LABELS, WeightTarget } from './registry';
 import { ModelRewriter } from './rewriter';
 import { layerId, selectLayers } from './select';
 import { storedBytes } from './tensors';
+import { ComputedTensors } from './computed-tensors';
+import { storedValueBytes } from '../tensor/external-data';
 import { PassName, PassOptions, PassReport, PassResult, SkippedLayer, TensorChange, TensorSummary } from './types';
 
 /** Thrown by a pass's work on one weight to leave it alone for a reason found only in its values. */
@@ -39,7 +41,7 @@ export class PassRun {
   private done = 0;
 
   constructor(readonly pass: PassName, private readonly input: OnnxModel, private readonly options: PassOptions) {
-    this.rewriter = new ModelRewriter(input);
+    this.rewriter = new ModelRewriter(input, new ComputedTensors(options.computedTensors === 'disk' || (options.computedTensors !== 'memory' && keepsWeightsOutside(input))));
     for (const { layer, explicit } of selectLayers(this.rewriter.layers, options.layers)) {
       const answer = applicability(pass, layer, this.rewriter);
       const id = layerId(layer.node);
@@ -73,6 +75,8 @@ export class PassRun {
         for (const layer of layers) this.skip(layer, error.message);
       }
       this.step(weights.length);
+      // Bounds memory: what moved to disk is freed before the next weight is computed.
+      await this.rewriter.computed.settled();
     }
   }
 
@@ -95,7 +99,7 @@ export class PassRun {
     change: Omit<TensorChange, 'name' | 'scope' | 'layers' | 'layersAfter' | 'before' | 'bytesBefore' | 'bytesAfter'> & { replacement: onnx.ITensorProto[] | number; replacedBy?: string[] },
   ): void {
     const { replacement, replacedBy, ...rest } = change;
-    const bytesAfter = typeof replacement === 'number' ? replacement : replacement.reduce((total, tensor) => total + rawLength(tensor), 0);
+    const bytesAfter = typeof replacement === 'number' ? replacement : replacement.reduce((total, tensor) => total + storedValueBytes(tensor), 0);
     const names = replacedBy ?? (typeof replacement === 'number' ? [] : replacement.map((tensor) => tensor.name ?? ''));
     this.replacementIds.push(names.map((name) => `${weight.scope}::${name}`));
     this.changes.push({
@@ -105,13 +109,14 @@ export class PassRun {
   }
 
 
-  finish(): PassResult {
+  async finish(): Promise<PassResult> {
+    await this.rewriter.computed.settled();
     const proto = this.rewriter.finish();
     const weightBytes = {
       before: this.changes.reduce((total, change) => total + change.bytesBefore, 0),
       after: this.changes.reduce((total, change) => total + change.bytesAfter, 0),
     };
-    const model = this.input.withProto(proto);
+    const model = this.input.withProto(proto, this.rewriter.computed.reader(this.input.externalData));
     const report: PassReport = {
       pass: this.pass,
       summary: summaryLine(this.pass, this.changes.length, weightBytes),
@@ -143,8 +148,8 @@ function summaryOf(weight: WeightInfo): TensorSummary {
   return { dataType: weight.tensor.dataType.name, dims: weight.dims };
 }
 
-function rawLength(tensor: onnx.ITensorProto): number {
-  return tensor.rawData?.byteLength ?? 0;
+function keepsWeightsOutside(model: OnnxModel): boolean {
+  return model.weights().some((weight) => weight.tensor.storage === 'external');
 }
 
 /** The encoded model plus the external data its tensors point to. */

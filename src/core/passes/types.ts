@@ -13,6 +13,12 @@ export interface PassOptions {
   readonly layers?: readonly string[];
   /** Checked between tensors; the pass then throws PassCancelledError. */
   readonly signal?: AbortSignal;
+  /**
+   * Where the tensors the pass computes are kept: 'disk' (scratch space) bounds
+   * memory for models too large to hold; by default, on disk when the model keeps
+   * its weights in external data, in memory otherwise.
+   */
+  readonly computedTensors?: 'memory' | 'disk';
   /** Called after each tensor with how many of the planned tensors are done. */
   readonly onProgress?: (done: number, total: number) => void;
 }
