@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
   convertFloat16, ExternalDataReader, ModelFileError, onnx, OnnxModel, openBackup, parseExternalLocation, PassResult, pruneMagnitude,
-  quantizeInt4, quantizeInt8, writeBackup,
+  quantizeInt4, quantizeInt8, writeBackup, OrtRuntime, compareModels,
 } from '../../src/core';
 import { tensorsOf } from '../../src/core/model/model-writer';
 import { isExternal } from '../../src/core/tensor/external-data';
@@ -165,6 +165,20 @@ describe('writing models with external data', () => {
     await assert.rejects(doomed.save(source, { dataLocation: 'encoder.onnx.data' }),
       (error: unknown) => error instanceof ModelFileError && error.message.includes('the disk went away'));
     assert.ok(reads >= 3);
+    assert.deepEqual(folderDigest(path.dirname(source)), before);
+  });
+
+  it('measures an edited model whose tensors are on disk through a temporary copy beside the original, removed afterwards', async () => {
+    const before = folderDigest(path.dirname(source));
+    const original = await OnnxModel.open(source);
+    const { model: quantized } = await quantizeInt8(original);
+    const runtime = new OrtRuntime();
+    try {
+      const report = await compareModels(runtime, { name: 'original', model: original }, { name: 'int8', model: quantized }, { rounds: 0 });
+      assert.ok(report.outputs[0].cosineSimilarity > 0.999 && report.outputs[0].cosineSimilarity < 1, `cosine ${report.outputs[0].cosineSimilarity}`);
+    } finally {
+      runtime.dispose();
+    }
     assert.deepEqual(folderDigest(path.dirname(source)), before);
   });
 

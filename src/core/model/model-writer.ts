@@ -72,6 +72,12 @@ export function defaultDataLocation(target: string): string {
   return `${path.basename(target)}.data`;
 }
 
+/** Removes a model file written by writeModel and the data file named after it, if any. */
+export async function removeWrittenModel(target: string): Promise<void> {
+  await fs.rm(target, { force: true });
+  await fs.rm(path.join(path.dirname(target), defaultDataLocation(target)), { force: true });
+}
+
 async function writeInline(model: WritableModel, target: string, limit: number, hasExternal: boolean, signal?: AbortSignal): Promise<WrittenModel> {
   let proto = model.proto;
   if (hasExternal) {

@@ -11,6 +11,7 @@ import { InputOptions, InputSpec, inputSpecs, PreparedInput, PreparedInputs, pre
 import { LatencyChange, latencyChange, LatencySummary, summarizeLatency } from './latency';
 import { LoadableModel, OrtRuntime, RuntimeSession } from './ort-runtime';
 import { NamedTensor, RunTimes } from './protocol';
+import { writeRuntimeCopy } from './runtime-copy';
 import { compareSizes, measureSize, ModelSizeReport, SizeComparison } from './size';
 
 /** A model file (external data next to it), or a model in memory that errors and reports call `name`. */
@@ -79,13 +80,18 @@ interface OpenedModel {
   /** The model as stored: the file, or the encoding of a model in memory. */
   readonly fileBytes: Uint8Array;
   readonly loadable: LoadableModel;
+  /** Removes the temporary copy the runtime loads, where one was written. */
+  readonly release?: () => Promise<void>;
 }
 
 /** Latency of one model, or of two interleaved round by round with the change from the first to the second. */
 export async function benchmarkModels(runtime: OrtRuntime, sources: readonly ModelSource[], options: MeasureOptions = {}): Promise<BenchmarkReport> {
   if (sources.length < 1 || sources.length > 2) throw new RangeError(`benchmarkModels takes one or two models, not ${sources.length}.`);
   const settings = timingSettings(options, 1);
-  const models = await Promise.all(sources.map(openSource));
+  return withOpened(sources, options.signal, (models) => benchmarkOpened(runtime, models, settings, options));
+}
+
+async function benchmarkOpened(runtime: OrtRuntime, models: OpenedModel[], settings: TimingSettings, options: MeasureOptions): Promise<BenchmarkReport> {
   const inputs = await preparedInputsFor(models, { ...options.inputs, samples: 1 });
   const feeds = inputs.sets[0];
   const times = await withSessions(runtime, models, settings.threads, options, async (sessions) => {
@@ -104,7 +110,10 @@ export async function benchmarkModels(runtime: OrtRuntime, sources: readonly Mod
 /** Size, output fidelity and latency of `after` against `before`, on the same inputs. */
 export async function compareModels(runtime: OrtRuntime, before: ModelSource, after: ModelSource, options: MeasureOptions = {}): Promise<ComparisonReport> {
   const settings = timingSettings(options, 0);
-  const models = await Promise.all([openSource(before), openSource(after)]);
+  return withOpened([before, after], options.signal, (models) => compareOpened(runtime, models, settings, options));
+}
+
+async function compareOpened(runtime: OrtRuntime, models: OpenedModel[], settings: TimingSettings, options: MeasureOptions): Promise<ComparisonReport> {
   const inputs = await preparedInputsFor(models, options.inputs ?? {});
   const size = await compareModelSizes(models, options);
   const measured = await withSessions(runtime, models, settings.threads, options, async ([original, changed]) => {
@@ -136,7 +145,20 @@ async function compareModelSizes(models: readonly OpenedModel[], options: Measur
   return compareSizes(sizes[0], sizes[1]);
 }
 
-async function openSource(source: ModelSource): Promise<OpenedModel> {
+/** Opens the sources, runs `work` on them, and removes the temporary copies it wrote, however `work` ends. */
+async function withOpened<T>(sources: readonly ModelSource[], signal: AbortSignal | undefined, work: (models: OpenedModel[]) => Promise<T>): Promise<T> {
+  const opened = await Promise.allSettled(sources.map((source) => openSource(source, signal)));
+  const models = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  try {
+    const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    return await work(models);
+  } finally {
+    await Promise.all(models.map((model) => model.release?.()));
+  }
+}
+
+async function openSource(source: ModelSource, signal?: AbortSignal): Promise<OpenedModel> {
   if ('path' in source) {
     const model = await OnnxModel.open(source.path).catch((error: unknown) => {
       throw withModelName(error, source.path);
@@ -144,8 +166,23 @@ async function openSource(source: ModelSource): Promise<OpenedModel> {
     // Absolute: the runtime process resolves external data next to the file.
     return { name: source.path, model, fileBytes: model.bytes, loadable: { name: source.path, path: path.resolve(source.path), proto: model.proto } };
   }
+  if (source.model.weights().some((weight) => weight.tensor.storage === 'external')) return openRuntimeCopy(source.name, source.model, signal);
   const bytes = source.model.encode();
   return { name: source.name, model: source.model, fileBytes: bytes, loadable: { name: source.name, bytes, proto: source.model.proto } };
+}
+
+async function openRuntimeCopy(name: string, model: OnnxModel, signal?: AbortSignal): Promise<OpenedModel> {
+  const copy = await writeRuntimeCopy(model, signal);
+  try {
+    const written = await OnnxModel.open(copy.path);
+    return { name, model: written, fileBytes: written.bytes, loadable: { name, path: copy.path, proto: model.proto }, release: async () => {
+      await written.close();
+      await copy.remove();
+    } };
+  } catch (error) {
+    await copy.remove();
+    throw error;
+  }
 }
 
 /** Decoding errors name the byte offset or tensor; with two models, the reader also needs to know which. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ExternalDataError, quote } from '../errors';
 import { closeWhenUnreachable, openDescriptor, readFully, writeFully } from '../io/positional-io';
-import { ExternalDataReader, ExternalReadRequest } from './external-data';
+import { ExternalDataReader, ExternalReadRequest, FolderExternalDataReader } from './external-data';
 
 /**
  * Room on disk for the tensors a pass computes on a model too large to keep in
@@ -88,4 +88,10 @@ export class RoutedExternalDataReader implements ExternalDataReader {
   async close(): Promise<void> {
     await Promise.all([this.fallback, ...this.routes.values()].map((reader) => reader?.close?.()));
   }
+}
+
+/** The folder a reader resolves data files in (through routes, the fallback's), if it reads from a folder. */
+export function dataFolderOf(reader: ExternalDataReader | undefined): string | undefined {
+  if (reader instanceof RoutedExternalDataReader) return dataFolderOf(reader.fallback);
+  return reader instanceof FolderExternalDataReader ? reader.folder : undefined;
 }
