@@ -28,6 +28,8 @@ Timing (bench, compare):
   --threads N                 ONNX Runtime threads per operator (default 1)
   --timeout SECONDS           stop a model load or run that takes longer (default 120)
 Output:
+  --external-data             (quantize, prune) the weights in one data file beside OUT, named OUT.data; without it
+                              they go there only when the model keeps its weights in external data or passes 2 GB
   --json                      the full result as JSON, for scripts
   -h, --help                  this help
 
@@ -56,8 +58,8 @@ export type Invocation =
   | { readonly command: 'inspect'; readonly model: string; readonly json: boolean }
   | { readonly command: 'bench'; readonly models: string[]; readonly json: boolean } & MeasureFlags
   | { readonly command: 'compare'; readonly before: string; readonly after: string; readonly json: boolean } & MeasureFlags
-  | { readonly command: 'quantize'; readonly model: string; readonly output: string; readonly mode: QuantizeMode; readonly layers?: string[]; readonly perTensor: boolean; readonly json: boolean }
-  | { readonly command: 'prune'; readonly model: string; readonly output: string; readonly criterion: PruneCriterion; readonly layers?: string[]; readonly json: boolean };
+  | { readonly command: 'quantize'; readonly model: string; readonly output: string; readonly mode: QuantizeMode; readonly layers?: string[]; readonly perTensor: boolean; readonly externalData: boolean; readonly json: boolean }
+  | { readonly command: 'prune'; readonly model: string; readonly output: string; readonly criterion: PruneCriterion; readonly layers?: string[]; readonly externalData: boolean; readonly json: boolean };
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -65,7 +67,7 @@ type Values = Record<string, string | boolean | (string | boolean)[] | undefined
 const COMMON: Options = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } };
 const INPUTS: Options = { shape: { type: 'string', multiple: true }, value: { type: 'string', multiple: true }, inputs: { type: 'string' } };
 const TIMING: Options = { runs: { type: 'string' }, warmup: { type: 'string' }, threads: { type: 'string' }, timeout: { type: 'string' } };
-const WRITE: Options = { output: { type: 'string', short: 'o' }, layers: { type: 'string', multiple: true } };
+const WRITE: Options = { output: { type: 'string', short: 'o' }, layers: { type: 'string', multiple: true }, 'external-data': { type: 'boolean' } };
 const PRUNE_CRITERIA = ['threshold', 'sparsity', 'global-sparsity', 'channels'] as const;
 
 const COMMANDS = {
@@ -134,7 +136,7 @@ function quantizeFlags(model: string, values: Values) {
   const mode = values.mode as string | undefined;
   if (mode === undefined) throw new UsageError(`quantize needs --mode ${QUANTIZE_MODES.join('|')}.`);
   if (!QUANTIZE_MODES.includes(mode as QuantizeMode)) throw new UsageError(`--mode must be one of ${QUANTIZE_MODES.join(', ')}, not ${JSON.stringify(mode)}.`);
-  return { output: outputPath(model, values), mode: mode as QuantizeMode, layers: layerList(values), perTensor: values['per-tensor'] === true };
+  return { ...writeFlags(model, values), mode: mode as QuantizeMode, perTensor: values['per-tensor'] === true };
 }
 
 function pruneFlags(model: string, values: Values) {
@@ -147,7 +149,12 @@ function pruneFlags(model: string, values: Values) {
   if (kind === 'threshold' ? value < 0 : value < 0 || value >= 1) {
     throw new UsageError(kind === 'threshold' ? `--threshold must not be negative, not ${value}.` : `--${kind} must be a fraction from 0 up to (not including) 1, not ${value}.`);
   }
-  return { output: outputPath(model, values), criterion: { kind, value }, layers: layerList(values) };
+  return { ...writeFlags(model, values), criterion: { kind, value } };
+}
+
+/** What every command that writes a model takes: the output, the layers, and whether weights go to external data. */
+function writeFlags(model: string, values: Values) {
+  return { output: outputPath(model, values), layers: layerList(values), externalData: values['external-data'] === true };
 }
 
 /** The output of a pass must not replace its input: the original is what deltas are measured against. */

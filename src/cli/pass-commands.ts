@@ -9,6 +9,8 @@ interface WriteFlags {
   readonly model: string;
   readonly output: string;
   readonly layers?: string[];
+  /** Weights in a data file beside the output even where they would fit inline. */
+  readonly externalData: boolean;
   readonly json: boolean;
 }
 
@@ -39,12 +41,12 @@ export async function pruneCommand(flags: WriteFlags & { criterion: PruneCriteri
 async function runAndSave(flags: WriteFlags, context: CommandContext, pass: (model: OnnxModel, options: PassOptions) => Promise<PassResult>): Promise<string> {
   const model = await OnnxModel.open(flags.model);
   const result = await pass(model, { layers: flags.layers, signal: context.signal });
-  await result.model.save(flags.output);
-  if (flags.json) return JSON.stringify({ output: flags.output, report: result.report }, null, 2);
+  const written = await result.model.save(flags.output, { externalData: flags.externalData ? 'always' : 'auto', signal: context.signal });
+  if (flags.json) return JSON.stringify({ output: flags.output, dataFile: written.dataFile?.location, report: result.report }, null, 2);
   const { report } = result;
   const lines = [
     report.summary,
-    `Model ${formatBytes(report.modelBytes.before)} -> ${formatBytes(report.modelBytes.after)}, written to ${printable(flags.output, 200)}`,
+    `Model ${formatBytes(report.modelBytes.before)} -> ${formatBytes(report.modelBytes.after)}, written to ${printable(flags.output, 200)}${written.dataFile ? ` with its weights in ${printable(written.dataFile.location, 200)}` : ''}`,
     '',
     table(['Weight', 'Scheme', 'Before', 'After', 'SQNR'], report.tensors.map((change) => [
       printable(change.name, 40), change.scheme, formatBytes(change.bytesBefore), formatBytes(change.bytesAfter),

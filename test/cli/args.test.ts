@@ -29,13 +29,13 @@ describe('CLI arguments', () => {
   });
 
   it('parses quantize and prune, whose passes plug in behind them', () => {
-    assert.deepEqual(parseInvocation(['quantize', 'm.onnx', '-o', 'q.onnx', '--mode', 'int4', '--layers', 'a,b', '--layers', 'c', '--per-tensor']),
-      { command: 'quantize', model: 'm.onnx', output: 'q.onnx', mode: 'int4', layers: ['a', 'b', 'c'], perTensor: true, json: false });
+    assert.deepEqual(parseInvocation(['quantize', 'm.onnx', '-o', 'q.onnx', '--mode', 'int4', '--layers', 'a,b', '--layers', 'c', '--per-tensor', '--external-data']),
+      { command: 'quantize', model: 'm.onnx', output: 'q.onnx', mode: 'int4', layers: ['a', 'b', 'c'], perTensor: true, externalData: true, json: false });
     assert.deepEqual(parseInvocation(['quantize', 'm.onnx', '--output', 'q.onnx', '--mode', 'dynamic']),
-      { command: 'quantize', model: 'm.onnx', output: 'q.onnx', mode: 'dynamic', layers: undefined, perTensor: false, json: false });
+      { command: 'quantize', model: 'm.onnx', output: 'q.onnx', mode: 'dynamic', layers: undefined, perTensor: false, externalData: false, json: false });
     for (const [flag, kind, value] of [['--threshold', 'threshold', 0.01], ['--sparsity', 'sparsity', 0.5], ['--global-sparsity', 'global-sparsity', 0.9], ['--channels', 'channels', 0.25]] as const) {
       assert.deepEqual(parseInvocation(['prune', 'm.onnx', '-o', 'p.onnx', flag, String(value)]),
-        { command: 'prune', model: 'm.onnx', output: 'p.onnx', criterion: { kind, value }, layers: undefined, json: false });
+        { command: 'prune', model: 'm.onnx', output: 'p.onnx', criterion: { kind, value }, layers: undefined, externalData: false, json: false });
     }
   });
 

@@ -1,7 +1,7 @@
 /** quantize and prune from the command line on real models, the results checked with ONNX Runtime through `compare`. */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { OnnxModel } from '../../src/core';
@@ -48,4 +48,17 @@ describe('onnx-lens quantize and prune', function () {
       assert.ok(worstCosine(testCase.model, output, testCase.inputs) >= testCase.minCosine);
     });
   }
+
+  it('--external-data puts the weights in OUT.data, and a pass on such a model keeps them there', () => {
+    const quantized = path.join(work, 'external', 'hello-int8.onnx');
+    mkdirSync(path.dirname(quantized));
+    const first = JSON.parse(onnxLens('quantize', REAL_MODELS.helloDeepa, '-o', quantized, '--mode', 'int8', '--external-data', '--json'));
+    assert.equal(first.dataFile, 'hello-int8.onnx.data');
+    const pruned = path.join(work, 'external', 'hello-int8-pruned.onnx');
+    const second = JSON.parse(onnxLens('prune', quantized, '-o', pruned, '--sparsity', '0.3', '--json'));
+    assert.equal(second.dataFile, 'hello-int8-pruned.onnx.data');
+    assert.deepEqual(readdirSync(path.dirname(quantized)).sort(), ['hello-int8-pruned.onnx', 'hello-int8-pruned.onnx.data', 'hello-int8.onnx', 'hello-int8.onnx.data']);
+    assert.ok(statSync(pruned).size < statSync(`${pruned}.data`).size, 'the weights are not in the data file');
+    assert.ok(worstCosine(REAL_MODELS.helloDeepa, pruned) >= 0.99);
+  });
 });
