@@ -15,6 +15,6 @@ export type { TextLine } from './model/text-format';
 export * from './runtime';
 export * from './analysis';
 export * from './passes';
-export { writeModel, defaultDataLocation, PROTOBUF_LIMIT_BYTES } from './model/model-writer';
+export { writeModel, defaultDataLocation, removeWrittenModel, PROTOBUF_LIMIT_BYTES } from './model/model-writer';
 export type { ExternalDataPolicy, WriteModelOptions, WrittenModel } from './model/model-writer';
-export { writeBackup, openBackup, removeBackup } from './model/backup';
+export { writeBackup, openBackup } from './model/backup';

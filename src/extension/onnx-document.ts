@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { OnnxModel, openBackup, removeBackup, writeBackup } from '../core';
+import { OnnxModel, openBackup, removeWrittenModel, writeBackup } from '../core';
 
 /** One reversible change: the models before and after it (they share every tensor the change left alone). */
 export interface ModelEdit {
@@ -69,7 +69,7 @@ export class OnnxDocument implements vscode.CustomDocument {
   /** Hot exit: the current model; external data of the original stays where it is and is referred to. */
   async backup(destination: vscode.Uri): Promise<vscode.CustomDocumentBackup> {
     await writeBackup(this.current, destination.fsPath);
-    return { id: destination.toString(), delete: () => void removeBackup(destination.fsPath) };
+    return { id: destination.toString(), delete: () => void removeWrittenModel(destination.fsPath) };
   }
 
   dispose(): void {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { FolderExternalDataReader } from '../tensor/external-data';
 import { isScratchLocation, routeExternalData } from '../tensor/scratch-data';
-import { defaultDataLocation, removeWrittenModel } from './model-writer';
+import { defaultDataLocation } from './model-writer';
 import { OnnxModel } from './onnx-model';
 
 export async function writeBackup(model: OnnxModel, destination: string): Promise<void> {
@@ -16,8 +16,6 @@ export async function writeBackup(model: OnnxModel, destination: string): Promis
   await model.save(destination, { externalData: 'auto', referenceInPlace: (location) => !isScratchLocation(location) });
 }
 
-/** Removes a backup and its data file. */
-export const removeBackup = removeWrittenModel;
 
 /** Opens a backup of the model at `originalPath`: its own data beside it, the rest from the original's folder. */
 export async function openBackup(backupPath: string, originalPath: string): Promise<OnnxModel> {

@@ -58,9 +58,7 @@ function clearValues(tensor: onnx.ITensorProto): void {
 
 /** Bytes a tensor's values occupy where they are stored: raw_data, or its external data range. */
 export function storedValueBytes(tensor: onnx.ITensorProto): number {
-  if (!isExternal(tensor)) return tensor.rawData?.byteLength ?? 0;
-  const length = (tensor.externalData ?? []).find((entry) => entry.key === 'length')?.value;
-  return length ? Number(length) : 0;
+  return isExternal(tensor) ? parseExternalLocation(tensor).length ?? 0 : tensor.rawData?.byteLength ?? 0;
 }
 
 export function parseExternalLocation(tensor: onnx.ITensorProto): ExternalLocation {
